@@ -1,0 +1,1 @@
+//! LLM cost: an embedded pricing table, model-name resolution and cost computation.

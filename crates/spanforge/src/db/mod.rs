@@ -1,0 +1,1 @@
+//! Database instrumentation: the driver-agnostic span API and the SQL sanitizer.

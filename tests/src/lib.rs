@@ -1,0 +1,1 @@
+//! End-to-end suites for spanforge live in `tests/`.
