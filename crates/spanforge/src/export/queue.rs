@@ -1,0 +1,313 @@
+//! One bounded queue and one export task per exporter.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use opentelemetry::Context;
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::logs::{LogBatch, LogExporter, LogProcessor, SdkLogRecord};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use tokio::runtime::Handle;
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use super::ExportCounters;
+use super::dyn_exporter::DynSpanExporter;
+use crate::config::BatchSettings;
+
+/// What the export task does with a batch.
+trait Sink: Send + Sync + 'static {
+    type Item: Send + 'static;
+    fn export(&self, batch: Vec<Self::Item>) -> BoxFuture<'_, OTelSdkResult>;
+    fn shutdown(&self, timeout: Duration) -> OTelSdkResult;
+}
+
+enum Control {
+    Flush(std_mpsc::SyncSender<OTelSdkResult>),
+    Shutdown(Duration, std_mpsc::SyncSender<OTelSdkResult>),
+}
+
+/// The application-facing half: non-blocking `push`, blocking `flush`/`shutdown` with deadlines.
+struct Queue<T> {
+    items: mpsc::Sender<T>,
+    control: mpsc::UnboundedSender<Control>,
+    counters: Arc<ExportCounters>,
+}
+
+impl<T: Send + 'static> Queue<T> {
+    fn start<S: Sink<Item = T>>(
+        sink: S,
+        settings: BatchSettings,
+        counters: Arc<ExportCounters>,
+        runtime: &Handle,
+    ) -> Self {
+        let (items, items_rx) = mpsc::channel(settings.max_queue_size.max(1));
+        let (control, control_rx) = mpsc::unbounded_channel();
+        runtime.spawn(run(sink, items_rx, control_rx, settings, counters.clone()));
+        Queue {
+            items,
+            control,
+            counters,
+        }
+    }
+
+    fn push(&self, item: T) {
+        match self.items.try_send(item) {
+            Ok(()) => self.counters.accepted(),
+            Err(TrySendError::Full(_)) => {
+                let total = self.counters.dropped(1);
+                if self.counters.drop_warning.allow() {
+                    tracing::warn!(
+                        name: "spanforge.export.queue_full",
+                        target: "spanforge::export",
+                        exporter = %self.counters.name,
+                        signal = self.counters.signal,
+                        dropped_total = total,
+                        "export queue is full; dropping telemetry (the destination is down or too slow). \
+                         Drops are counted in spanforge.exporter.*.dropped; this warning repeats at most once a minute"
+                    );
+                }
+            }
+            Err(TrySendError::Closed(_)) => {
+                self.counters.dropped(1);
+            }
+        }
+    }
+
+    fn request(&self, make: impl FnOnce(std_mpsc::SyncSender<OTelSdkResult>) -> Control, wait: Duration) -> OTelSdkResult {
+        let (reply, answer) = std_mpsc::sync_channel(1);
+        if self.control.send(make(reply)).is_err() {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        match answer.recv_timeout(wait) {
+            Ok(result) => result,
+            Err(std_mpsc::RecvTimeoutError::Timeout) => Err(OTelSdkError::Timeout(wait)),
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(OTelSdkError::InternalFailure(
+                "the export task stopped before answering".into(),
+            )),
+        }
+    }
+
+    fn flush(&self, wait: Duration) -> OTelSdkResult {
+        self.request(Control::Flush, wait)
+    }
+
+    fn shutdown(&self, wait: Duration) -> OTelSdkResult {
+        self.request(|reply| Control::Shutdown(wait, reply), wait)
+    }
+}
+
+async fn run<S: Sink>(
+    sink: S,
+    mut items: mpsc::Receiver<S::Item>,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    settings: BatchSettings,
+    counters: Arc<ExportCounters>,
+) {
+    let batch_size = settings.max_export_batch_size.max(1);
+    let mut buffer: Vec<S::Item> = Vec::with_capacity(batch_size);
+    let mut deadline = tokio::time::Instant::now() + settings.scheduled_delay;
+    loop {
+        let room = batch_size - buffer.len();
+        tokio::select! {
+            biased;
+            Some(request) = control.recv() => {
+                // Everything pushed before the request was sent is already in the channel.
+                while let Ok(item) = items.try_recv() {
+                    buffer.push(item);
+                }
+                let result = drain(&sink, &mut buffer, batch_size, &settings, &counters).await;
+                match request {
+                    Control::Flush(reply) => {
+                        let _ = reply.send(result);
+                    }
+                    Control::Shutdown(timeout, reply) => {
+                        items.close();
+                        let shutdown = sink.shutdown(timeout);
+                        let _ = reply.send(result.and(shutdown));
+                        return;
+                    }
+                }
+                deadline = tokio::time::Instant::now() + settings.scheduled_delay;
+            }
+            received = items.recv_many(&mut buffer, room) => {
+                if received == 0 {
+                    // Every sender is gone: the processor was dropped without shutdown.
+                    let _ = drain(&sink, &mut buffer, batch_size, &settings, &counters).await;
+                    return;
+                }
+                if buffer.len() >= batch_size {
+                    let _ = drain(&sink, &mut buffer, batch_size, &settings, &counters).await;
+                    deadline = tokio::time::Instant::now() + settings.scheduled_delay;
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                if !buffer.is_empty() {
+                    let _ = drain(&sink, &mut buffer, batch_size, &settings, &counters).await;
+                }
+                deadline = tokio::time::Instant::now() + settings.scheduled_delay;
+            }
+        }
+    }
+}
+
+/// Export everything in `buffer`, in batches; the first error is returned after all are tried.
+async fn drain<S: Sink>(
+    sink: &S,
+    buffer: &mut Vec<S::Item>,
+    batch_size: usize,
+    settings: &BatchSettings,
+    counters: &ExportCounters,
+) -> OTelSdkResult {
+    let mut result = Ok(());
+    while !buffer.is_empty() {
+        let take = buffer.len().min(batch_size);
+        let batch: Vec<S::Item> = buffer.drain(..take).collect();
+        let items = batch.len() as u64;
+        let started = Instant::now();
+        let outcome = match tokio::time::timeout(settings.export_timeout, sink.export(batch)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(OTelSdkError::Timeout(settings.export_timeout)),
+        };
+        counters.export_finished(items, outcome.is_ok(), started.elapsed());
+        if let Err(error) = outcome {
+            if counters.failure_warning.allow() {
+                tracing::warn!(
+                    name: "spanforge.export.failed",
+                    target: "spanforge::export",
+                    exporter = %counters.name,
+                    signal = counters.signal,
+                    items,
+                    %error,
+                    "export failed; the batch is lost. Failures are counted in spanforge.exporter.*.failed; \
+                     this warning repeats at most once a minute"
+                );
+            }
+            if result.is_ok() {
+                result = Err(error);
+            }
+        }
+    }
+    result
+}
+
+struct SpanSink(Box<dyn DynSpanExporter>);
+
+impl Sink for SpanSink {
+    type Item = SpanData;
+
+    fn export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult> {
+        self.0.export_boxed(batch)
+    }
+
+    fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_boxed(timeout)
+    }
+}
+
+/// A span processor with its own bounded queue and export task on the export runtime.
+pub(crate) struct SpanQueue {
+    queue: Queue<SpanData>,
+}
+
+impl SpanQueue {
+    pub(crate) fn start(
+        exporter: Box<dyn DynSpanExporter>,
+        settings: BatchSettings,
+        counters: Arc<ExportCounters>,
+        runtime: &Handle,
+    ) -> Self {
+        SpanQueue {
+            queue: Queue::start(SpanSink(exporter), settings, counters, runtime),
+        }
+    }
+}
+
+impl fmt::Debug for SpanQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanQueue")
+            .field("exporter", &self.queue.counters.name)
+            .finish_non_exhaustive()
+    }
+}
+
+const FLUSH_WAIT: Duration = Duration::from_secs(5);
+
+impl SpanProcessor for SpanQueue {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if span.span_context.is_sampled() {
+            self.queue.push(span);
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.queue.flush(FLUSH_WAIT)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.queue.shutdown(timeout)
+    }
+}
+
+struct LogSink<E>(E);
+
+impl<E: LogExporter + 'static> Sink for LogSink<E> {
+    type Item = (SdkLogRecord, InstrumentationScope);
+
+    fn export(&self, batch: Vec<Self::Item>) -> BoxFuture<'_, OTelSdkResult> {
+        Box::pin(async move {
+            let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+                batch.iter().map(|(record, scope)| (record, scope)).collect();
+            self.0.export(LogBatch::new(&refs)).await
+        })
+    }
+
+    fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+}
+
+/// A log processor with its own bounded queue and export task on the export runtime.
+pub(crate) struct LogQueue {
+    queue: Queue<(SdkLogRecord, InstrumentationScope)>,
+}
+
+impl LogQueue {
+    pub(crate) fn start<E: LogExporter + 'static>(
+        exporter: E,
+        settings: BatchSettings,
+        counters: Arc<ExportCounters>,
+        runtime: &Handle,
+    ) -> Self {
+        LogQueue {
+            queue: Queue::start(LogSink(exporter), settings, counters, runtime),
+        }
+    }
+}
+
+impl fmt::Debug for LogQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogQueue")
+            .field("exporter", &self.queue.counters.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogProcessor for LogQueue {
+    fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
+        self.queue.push((record.clone(), scope.clone()));
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.queue.flush(FLUSH_WAIT)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.queue.shutdown(timeout)
+    }
+}
