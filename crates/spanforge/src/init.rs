@@ -46,6 +46,7 @@ pub fn init(config: Config) -> Result<Telemetry, InitError> {
     })?;
     let install_subscriber = config.install_subscriber;
     let log_format = config.log_format;
+    let propagators = config.propagators.clone();
     let telemetry = build(config)?;
 
     if install_subscriber {
@@ -58,6 +59,7 @@ pub fn init(config: Config) -> Result<Telemetry, InitError> {
             .try_init()
             .map_err(|_| InitError::SubscriberAlreadySet)?;
     }
+    crate::propagation::install(&propagators);
     if let Some(p) = telemetry.tracer_provider() {
         global::set_tracer_provider(p.clone());
     }
@@ -70,7 +72,6 @@ pub fn init(config: Config) -> Result<Telemetry, InitError> {
 /// Build the pipelines without touching any global state.
 fn build(mut config: Config) -> Result<Telemetry, InitError> {
     config.sampler.validate()?;
-    crate::propagation::install(&config.propagators);
     if config.sdk_disabled {
         return Ok(Telemetry {
             inner: Arc::new(Inner {

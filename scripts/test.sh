@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need (idempotently,
+# cached under ${SPANFORGE_CACHE:-$HOME/.cache/spanforge}), then runs every suite and prints
+# one total line.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh rust       only the Rust workspace (fmt, clippy, tests)
+#   scripts/test.sh collector  only the collector configuration checks
+#   scripts/test.sh ops        only the alerting / dashboard / compose checks
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+only="${1:-all}"
+logs="$(mktemp -d)"
+passed=0
+failed=0
+failed_suites=()
+
+# Sum the closing lines of every runner in a suite's output: cargo's "test result: ok. N passed;
+# M failed" and our scripts' "N passed, M failed".
+count() {
+  local totals
+  totals=$(grep -hoE '[0-9]+ passed[;,] [0-9]+ failed' "$1" \
+    | awk '{ p += $1; f += $3 } END { printf "%d %d", p, f }')
+  passed=$((passed + ${totals% *}))
+  failed=$((failed + ${totals#* }))
+}
+
+suite() {
+  local name="$1"; shift
+  echo "=== ${name}"
+  local started=$SECONDS
+  if "$@" 2>&1 | tee "${logs}/${name}.log"; then
+    echo "=== ${name}: ok ($((SECONDS - started)) s)"
+  else
+    echo "=== ${name}: FAILED ($((SECONDS - started)) s)"
+    failed_suites+=("${name}")
+  fi
+  count "${logs}/${name}.log"
+}
+
+rust_suite() {
+  set -e
+  scripts/install-test-tools.sh
+  cargo fmt --all -- --check
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  cargo test --workspace --locked --no-fail-fast
+}
+
+case "$only" in
+  all|rust) suite rust rust_suite ;;
+esac
+case "$only" in
+  all|collector) suite collector scripts/check-collector-configs.sh ;;
+esac
+case "$only" in
+  all|ops) suite ops scripts/test-ops.sh ;;
+esac
+
+echo
+if ((${#failed_suites[@]})); then
+  echo "failed suites: ${failed_suites[*]}"
+  # A suite that failed before its runner printed anything still counts as a failure.
+  ((failed == 0)) && failed=${#failed_suites[@]}
+fi
+echo "${passed} passed, ${failed} failed"
+((${#failed_suites[@]} == 0))
