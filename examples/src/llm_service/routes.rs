@@ -1,0 +1,100 @@
+//! The HTTP routes.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tracing::instrument;
+
+use super::store::{Prompt, Store};
+use super::template::render;
+
+/// The service's routes over `store`.
+pub fn router(store: Store) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/ready", get(ready))
+        .route("/prompts", post(create_prompt))
+        .route("/prompts/{name}/run", post(run_prompt))
+        .route("/prompts/{name}/runs", get(list_runs))
+        .route("/boom", get(boom))
+        .with_state(store)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn ready() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "checks": [] }))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewPrompt {
+    name: String,
+    version: u32,
+    template: String,
+}
+
+#[instrument(skip_all, fields(prompt.name = %body.name, prompt.version = body.version))]
+async fn create_prompt(State(store): State<Store>, Json(body): Json<NewPrompt>) -> Response {
+    if body.name.is_empty() || body.version == 0 {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "name must be non-empty and version at least 1");
+    }
+    let prompt = Prompt {
+        name: body.name,
+        version: body.version,
+        template: body.template,
+    };
+    match store.add_prompt(prompt.clone()) {
+        Ok(()) => (StatusCode::CREATED, Json(prompt)).into_response(),
+        Err(reason) => error(StatusCode::CONFLICT, &reason),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct RunRequest {
+    #[serde(default)]
+    variables: HashMap<String, String>,
+    version: Option<u32>,
+}
+
+#[instrument(skip_all, fields(prompt.name = %name, prompt.version = tracing::field::Empty))]
+async fn run_prompt(
+    State(store): State<Store>,
+    Path(name): Path<String>,
+    body: Option<Json<RunRequest>>,
+) -> Response {
+    let request = body.map(|Json(r)| r).unwrap_or_default();
+    let Some(prompt) = store.prompt(&name, request.version) else {
+        return error(StatusCode::NOT_FOUND, &format!("no prompt named {name}"));
+    };
+    tracing::Span::current().record("prompt.version", prompt.version);
+    let input = render(&prompt.template, &request.variables);
+    // The model call comes with the LLM integration; until then the rendered input is echoed.
+    let output = input.clone();
+    let run = store.add_run(&prompt, input, output);
+    tracing::info!(run.id = run.id, "prompt run recorded");
+    (StatusCode::OK, Json(run)).into_response()
+}
+
+async fn list_runs(State(store): State<Store>, Path(name): Path<String>) -> Json<serde_json::Value> {
+    Json(json!({ "prompt": name, "runs": store.runs(&name) }))
+}
+
+/// Always fails: exercises the error path (a 500, an error log and an exception event).
+#[instrument(fields(otel.status_code = "ERROR"))]
+async fn boom() -> Response {
+    let failure = std::io::Error::other("the boom endpoint always fails");
+    tracing::error!(error = &failure as &(dyn std::error::Error + 'static), "request failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "boom")
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
