@@ -50,7 +50,9 @@ pub fn init(config: Config) -> Result<Telemetry, InitError> {
     let telemetry = build(config)?;
 
     if install_subscriber {
-        let console = crate::subscriber::console_layer::<tracing_subscriber::layer::Layered<EnvFilter, Registry>>(log_format);
+        let console = crate::subscriber::console_layer::<
+            tracing_subscriber::layer::Layered<EnvFilter, Registry>,
+        >(log_format);
         let otel = telemetry.tracing_layer();
         tracing_subscriber::registry()
             .with(filter)
@@ -102,9 +104,10 @@ fn build(mut config: Config) -> Result<Telemetry, InitError> {
             "otlp".into(),
             export::build_span_exporter(settings, &handle)?,
         )),
-        (ExporterKind::Console, _) => {
-            span_exporters.push(NamedSpanExporter::new("console".into(), ConsoleSpanExporter))
-        }
+        (ExporterKind::Console, _) => span_exporters.push(NamedSpanExporter::new(
+            "console".into(),
+            ConsoleSpanExporter,
+        )),
         _ => {}
     }
     span_exporters.extend(std::mem::take(&mut config.extra_span_exporters));

@@ -58,7 +58,11 @@ pub(crate) fn build(config: &Config) -> Resource {
 
     let telemetry = TelemetryResourceDetector.detect();
     Resource::builder_empty()
-        .with_attributes(telemetry.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())))
+        .with_attributes(
+            telemetry
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
         .with_attributes(attrs)
         .with_service_name(service_name)
         .build()

@@ -10,7 +10,10 @@ use crate::export::ExportCounters;
 
 /// Register observable counters that read the live counters at each collection, and attach
 /// the export-duration histogram. The returned handles must be kept alive.
-pub(crate) fn register(meter: &Meter, counters: &[Arc<ExportCounters>]) -> Vec<ObservableCounter<u64>> {
+pub(crate) fn register(
+    meter: &Meter,
+    counters: &[Arc<ExportCounters>],
+) -> Vec<ObservableCounter<u64>> {
     let duration = meter
         .f64_histogram("spanforge.exporter.export.duration")
         .with_unit("s")
@@ -22,9 +25,17 @@ pub(crate) fn register(meter: &Meter, counters: &[Arc<ExportCounters>]) -> Vec<O
 
     type Pick = fn(&crate::ExporterStats) -> u64;
     let series: [(&str, &str, Pick); 3] = [
-        ("exported", "Items acknowledged by the destination.", |s| s.exported),
-        ("dropped", "Items dropped before export: queue full or telemetry shut down.", |s| s.dropped),
-        ("failed", "Items in failed or timed-out exports.", |s| s.failed),
+        ("exported", "Items acknowledged by the destination.", |s| {
+            s.exported
+        }),
+        (
+            "dropped",
+            "Items dropped before export: queue full or telemetry shut down.",
+            |s| s.dropped,
+        ),
+        ("failed", "Items in failed or timed-out exports.", |s| {
+            s.failed
+        }),
     ];
     let mut handles = Vec::new();
     for signal in ["spans", "logs", "metrics"] {

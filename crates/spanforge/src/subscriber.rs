@@ -6,6 +6,7 @@ use opentelemetry_sdk::trace::Tracer;
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::Identity;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::config::LogFormat;
@@ -24,28 +25,25 @@ fn is_internal(target: &str) -> bool {
         "reqwest",
         "rustls",
     ];
-    INTERNAL
-        .iter()
-        .any(|prefix| target.starts_with(prefix))
+    INTERNAL.iter().any(|prefix| target.starts_with(prefix))
 }
 
-/// The console layer for `format`, or `None`.
-pub(crate) fn console_layer<S>(format: LogFormat) -> Option<Box<dyn Layer<S> + Send + Sync>>
+/// The console layer for `format` (a no-op layer for [`LogFormat::None`]).
+pub(crate) fn console_layer<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
 {
     let base = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     match format {
-        LogFormat::Full => Some(base.boxed()),
-        LogFormat::Compact => Some(base.compact().boxed()),
-        LogFormat::Json => Some(
-            base.json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .with_span_list(false)
-                .boxed(),
-        ),
-        LogFormat::None => None,
+        LogFormat::Full => base.boxed(),
+        LogFormat::Compact => base.compact().boxed(),
+        LogFormat::Json => base
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .boxed(),
+        LogFormat::None => Identity::new().boxed(),
     }
 }
 
@@ -67,5 +65,12 @@ where
         OpenTelemetryTracingBridge::new(provider)
             .with_filter(filter_fn(|meta| !is_internal(meta.target())))
     });
-    Layer::and_then(spans, logs).boxed()
+    // Not `Option` layers: a `None` layer reports a level hint of OFF, which (combined with a
+    // per-layer filter) turns every span off when no global filter sits below it.
+    match (spans, logs) {
+        (Some(spans), Some(logs)) => spans.and_then(logs).boxed(),
+        (Some(spans), None) => spans.boxed(),
+        (None, Some(logs)) => logs.boxed(),
+        (None, None) => Identity::new().boxed(),
+    }
 }

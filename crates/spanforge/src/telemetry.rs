@@ -163,11 +163,15 @@ impl Telemetry {
 }
 
 impl Inner {
-    pub(crate) fn shutdown_blocking(self: &Arc<Self>, timeout: Duration) -> Result<(), ShutdownError> {
+    pub(crate) fn shutdown_blocking(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> Result<(), ShutdownError> {
         if self.shut_down.swap(true, Ordering::SeqCst) {
             return Err(ShutdownError::AlreadyShutdown);
         }
         let inner = self.clone();
+        let started = Instant::now();
         let result = run_with_deadline(timeout, move || {
             let started = Instant::now();
             let left = || timeout.saturating_sub(started.elapsed());
@@ -190,6 +194,13 @@ impl Inner {
             }
             errors
         });
+        // A pipeline that gave up because the deadline passed is a timeout, not a failure.
+        let result = match result {
+            Err(ShutdownError::Failed(_)) if started.elapsed() >= timeout => {
+                Err(ShutdownError::Timeout(timeout))
+            }
+            other => other,
+        };
         if let Ok(mut handles) = self.self_metrics.lock() {
             handles.clear();
         }
@@ -214,7 +225,9 @@ fn run_with_deadline(
             let _ = tx.send(work());
         });
     if spawned.is_err() {
-        return Err(ShutdownError::Failed(vec!["could not start the flush thread".into()]));
+        return Err(ShutdownError::Failed(vec![
+            "could not start the flush thread".into(),
+        ]));
     }
     match rx.recv_timeout(timeout + Duration::from_millis(250)) {
         Ok(errors) if errors.is_empty() => Ok(()),

@@ -19,7 +19,13 @@ const WAIT: Duration = Duration::from_secs(15);
 fn run_child(name: &str, env: &[(&str, String)]) -> Output {
     let exe = std::env::current_exe().expect("test binary path");
     let output = Command::new(exe)
-        .args([name, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env_remove("RUST_LOG")
         .env("SPANFORGE_LOG_FORMAT", "compact")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -85,28 +91,43 @@ async fn all_signals_arrive(protocol: &str) {
         .unwrap();
 
     let spans = receiver.wait_for_spans(2, WAIT).await.expect("spans");
-    let outer = spans.iter().find(|s| s.name == "checkout").expect("outer span");
-    let inner = spans.iter().find(|s| s.name == "charge_card").expect("inner span");
-    assert_eq!(inner.parent_span_id.as_deref(), Some(outer.span_id.as_str()));
+    let outer = spans
+        .iter()
+        .find(|s| s.name == "checkout")
+        .expect("outer span");
+    let inner = spans
+        .iter()
+        .find(|s| s.name == "charge_card")
+        .expect("inner span");
+    assert_eq!(
+        inner.parent_span_id.as_deref(),
+        Some(outer.span_id.as_str())
+    );
     assert_eq!(inner.trace_id, outer.trace_id);
     assert_eq!(outer.str_attr("order.id"), Some("A-17"));
     // Resource from the environment.
     assert_eq!(outer.service_name(), Some("pipeline-test"));
-    assert_eq!(outer.resource.get_str("deployment.environment.name"), Some("ci"));
+    assert_eq!(
+        outer.resource.get_str("deployment.environment.name"),
+        Some("ci")
+    );
     assert_eq!(outer.resource.get_str("team"), Some("platform core"));
     assert!(outer.resource.get_str("service.instance.id").is_some());
-    assert_eq!(outer.resource.get_str("telemetry.sdk.language"), Some("rust"));
+    assert_eq!(
+        outer.resource.get_str("telemetry.sdk.language"),
+        Some("rust")
+    );
     assert!(outer.resource.get_str("host.name").is_some());
 
     // A log emitted inside a span carries that span's ids.
     let logs = receiver.wait_for_logs(1, WAIT).await.expect("logs");
     let log = logs
         .iter()
-        .find(|l| l.body.as_deref() == Some("card charged"))
+        .find(|l| l.body == "card charged")
         .expect("log record");
     assert_eq!(log.trace_id.as_deref(), Some(inner.trace_id.as_str()));
     assert_eq!(log.span_id.as_deref(), Some(inner.span_id.as_str()));
-    assert_eq!(log.severity_text.as_deref(), Some("INFO"));
+    assert_eq!(log.severity_text, "INFO");
     assert_eq!(log.int_attr("amount_cents"), Some(1250));
 
     // An application metric and the self-metrics.
@@ -164,7 +185,10 @@ async fn all_spans_arrive(flavor: &str) {
     tokio::task::spawn_blocking(move || run_child("child_many_spans", &env))
         .await
         .unwrap();
-    let spans = receiver.wait_for_spans(MANY, WAIT).await.expect("all spans");
+    let spans = receiver
+        .wait_for_spans(MANY, WAIT)
+        .await
+        .expect("all spans");
     assert_eq!(spans.len(), MANY, "exactly the spans sent, no duplicates");
 }
 
@@ -271,75 +295,110 @@ fn time_spans(n: usize) -> Duration {
     started.elapsed()
 }
 
+#[derive(Debug)]
+struct Discard;
+
+impl opentelemetry_sdk::trace::SpanExporter for Discard {
+    async fn export(
+        &self,
+        _batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Time `n` spans through `telemetry`'s tracing layer.
+fn time_through(telemetry: &spanforge::Telemetry, n: usize) -> Duration {
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(telemetry.tracing_layer());
+    tracing::subscriber::with_default(subscriber, || {
+        time_spans(n / 10); // warm up (and, for the dead collector, fill its queue)
+        time_spans(n)
+    })
+}
+
 #[test]
 #[ignore = "child process of a_dead_collector_costs_the_application_nothing_and_losses_are_counted"]
 fn child_dead_collector() {
-    const N: usize = 100_000;
-    // Baseline: the same spans with tracing but no exporter at all.
-    let baseline = {
-        let subscriber = tracing_subscriber_for_baseline();
-        tracing::subscriber::with_default(subscriber, || {
-            time_spans(N / 10); // warm up
-            time_spans(N)
-        })
+    const N: usize = 20_000;
+    let quiet = |c: Config| {
+        c.with_install_subscriber(false)
+            .with_log_format(spanforge::LogFormat::None)
     };
 
+    // The same pipeline with an exporter that accepts everything at once.
+    let healthy = spanforge::init(quiet(
+        Config::default()
+            .with_traces_exporter(spanforge::ExporterKind::None)
+            .with_metrics_exporter(spanforge::ExporterKind::None)
+            .with_logs_exporter(spanforge::ExporterKind::None)
+            .with_span_exporter("discard", Discard),
+    ))
+    .unwrap();
+
     let init_started = Instant::now();
-    let telemetry = spanforge::init(Config::from_env().unwrap().with_log_format(spanforge::LogFormat::None))
+    let dead = spanforge::init(quiet(Config::from_env().unwrap()))
         .expect("init succeeds with the collector down");
     let init_took = init_started.elapsed();
-    assert!(init_took < Duration::from_secs(1), "init took {init_took:?}");
-
-    time_spans(N / 10); // warm up, and fill the queue
-    let rss_before = rss_kib();
-    let with_dead_collector = time_spans(N);
-    let rss_after = rss_kib();
-    let per_span_base = baseline.as_nanos() as f64 / N as f64;
-    let per_span_dead = with_dead_collector.as_nanos() as f64 / N as f64;
-    println!(
-        "measure: per span {per_span_base:.0} ns without an exporter, {per_span_dead:.0} ns with the collector down; \
-         RSS grew {} KiB over {N} spans; init {init_took:?}",
-        rss_after.saturating_sub(rss_before)
-    );
-    // The cost per span is the bridge's own work, not waiting on the network.
     assert!(
-        per_span_dead < 20_000.0,
-        "{per_span_dead} ns per span with a dead collector"
+        init_took < Duration::from_secs(1),
+        "init took {init_took:?}"
     );
-    // Bounded memory: a 1024-span queue, not 100,000 spans held.
+
+    // Alternate the two so machine noise hits both alike; keep the best of three.
+    let mut best_healthy = Duration::MAX;
+    let mut best_dead = Duration::MAX;
+    let rss_before = rss_kib();
+    for _ in 0..3 {
+        best_healthy = best_healthy.min(time_through(&healthy, N));
+        best_dead = best_dead.min(time_through(&dead, N));
+    }
+    let rss_after = rss_kib();
+    let per_span_healthy = best_healthy.as_nanos() as f64 / N as f64;
+    let per_span_dead = best_dead.as_nanos() as f64 / N as f64;
+    println!(
+        "measure: per span {per_span_healthy:.0} ns with a healthy exporter, {per_span_dead:.0} ns with the collector down; \
+         RSS grew {} KiB over {} spans; init {init_took:?}",
+        rss_after.saturating_sub(rss_before),
+        3 * (N + N / 10)
+    );
+    // Not slowed: the dead collector costs no more than a healthy destination (with margin
+    // for noise on a shared machine).
+    assert!(
+        per_span_dead < per_span_healthy * 1.5 + 500.0,
+        "{per_span_dead:.0} ns per span with a dead collector vs {per_span_healthy:.0} ns healthy"
+    );
+    // Bounded memory: a 1024-span queue, not tens of thousands of spans held.
     assert!(
         rss_after.saturating_sub(rss_before) < 32 * 1024,
         "RSS grew by {} KiB",
         rss_after.saturating_sub(rss_before)
     );
 
-    let stats = telemetry.stats();
-    let otlp = stats.exporter("otlp", "traces").expect("otlp trace exporter");
+    let stats = dead.stats();
+    let otlp = stats
+        .exporter("otlp", "traces")
+        .expect("otlp trace exporter");
     assert_eq!(otlp.exported, 0);
     assert!(otlp.dropped > 0, "a full queue drops: {otlp:?}");
-    assert_eq!(otlp.accepted + otlp.dropped, (N + N / 10) as u64, "every span accounted for");
+    assert_eq!(
+        otlp.accepted + otlp.dropped,
+        3 * (N + N / 10) as u64,
+        "every span accounted for: {otlp:?}"
+    );
 
     let started = Instant::now();
-    let result = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(telemetry.shutdown_with_timeout(Duration::from_secs(2)))
-    })
-    .join()
-    .unwrap();
+    let result =
+        std::thread::spawn(move || block_on(dead.shutdown_with_timeout(Duration::from_secs(2))))
+            .join()
+            .unwrap();
     assert!(result.is_err(), "shutdown reports the loss");
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "shutdown honours its deadline: {:?}",
         started.elapsed()
     );
-}
-
-fn tracing_subscriber_for_baseline() -> impl tracing::Subscriber + Send + Sync {
-    use tracing_subscriber::layer::SubscriberExt;
-    tracing_subscriber::registry().with(tracing_subscriber::filter::LevelFilter::INFO)
+    drop(healthy);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -349,31 +408,41 @@ fn tracing_subscriber_for_baseline() -> impl tracing::Subscriber + Send + Sync {
 async fn a_503_with_retry_after_is_retried_and_the_spans_arrive() {
     for protocol in ["http/protobuf", "grpc"] {
         let receiver = OtlpReceiver::start().await.expect("receiver");
-        receiver.push_fault(OtlpSignal::Traces, Fault::unavailable(Some(Duration::from_millis(300))));
+        receiver.queue_faults_for(
+            OtlpSignal::Traces,
+            [Fault::unavailable(Some(Duration::from_millis(300)))],
+        );
         let mut env = otlp_env(&receiver, protocol);
         env.push(("SPANFORGE_TEST_EXPECT", "delivered".to_owned()));
         tokio::task::spawn_blocking(move || run_child("child_throttled", &env))
             .await
             .unwrap();
-        let spans = receiver.wait_for_spans(5, WAIT).await.expect("spans after retry");
+        let spans = receiver
+            .wait_for_spans(5, WAIT)
+            .await
+            .expect("spans after retry");
         assert_eq!(spans.len(), 5, "{protocol}");
-        assert!(receiver.faulted_requests() >= 1, "{protocol}: the first attempt was refused");
+        assert!(
+            receiver.requests().faulted() >= 1,
+            "{protocol}: the first attempt was refused"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persistent_429s_are_retried_then_counted_as_failed() {
     let receiver = OtlpReceiver::start().await.expect("receiver");
-    for _ in 0..20 {
-        receiver.push_fault(OtlpSignal::Traces, Fault::throttled(Some(Duration::from_millis(50))));
-    }
+    receiver.set_fault_for(
+        OtlpSignal::Traces,
+        Fault::throttled(Some(Duration::from_millis(50))),
+    );
     let mut env = otlp_env(&receiver, "http/protobuf");
     env.push(("SPANFORGE_TEST_EXPECT", "failed".to_owned()));
     tokio::task::spawn_blocking(move || run_child("child_throttled", &env))
         .await
         .unwrap();
     assert!(receiver.spans().is_empty());
-    assert!(receiver.faulted_requests() >= 2, "retried at least once");
+    assert!(receiver.requests().faulted() >= 2, "retried at least once");
 }
 
 #[test]
@@ -399,7 +468,9 @@ fn child_throttled() {
             }
             other => panic!("unknown expectation {other}"),
         }
-        let _ = telemetry.shutdown_with_timeout(Duration::from_secs(3)).await;
+        let _ = telemetry
+            .shutdown_with_timeout(Duration::from_secs(3))
+            .await;
     });
 }
 
@@ -415,7 +486,10 @@ async fn always_off_records_no_spans_but_logs_still_flow() {
     tokio::task::spawn_blocking(move || run_child("child_sampled_roots", &env))
         .await
         .unwrap();
-    receiver.wait_for_logs(1, WAIT).await.expect("the log pipeline worked");
+    receiver
+        .wait_for_logs(1, WAIT)
+        .await
+        .expect("the log pipeline worked");
     assert!(receiver.spans().is_empty(), "no span sampled");
 }
 
@@ -430,13 +504,19 @@ async fn a_trace_id_ratio_samples_that_share_of_traces() {
     tokio::task::spawn_blocking(move || run_child("child_sampled_roots", &env))
         .await
         .unwrap();
-    receiver.wait_for_logs(1, WAIT).await.expect("the log pipeline worked");
+    receiver
+        .wait_for_logs(1, WAIT)
+        .await
+        .expect("the log pipeline worked");
     // Each root has one child; parent-based sampling keeps or drops them together.
     let spans = receiver.spans();
     let roots = spans.iter().filter(|s| s.name == "root").count();
     let children = spans.iter().filter(|s| s.name == "child").count();
     assert_eq!(roots, children, "children follow their parent's decision");
-    assert!((850..=1150).contains(&roots), "{roots} of 4000 roots sampled at 0.25");
+    assert!(
+        (850..=1150).contains(&roots),
+        "{roots} of 4000 roots sampled at 0.25"
+    );
 }
 
 #[test]
@@ -517,14 +597,20 @@ async fn a_slow_extra_exporter_does_not_stall_otlp() {
         .unwrap();
     let spans = receiver.wait_for_spans(3, WAIT).await.expect("spans");
     assert_eq!(spans.len(), 3);
-    println!("child with a stuck exporter finished in {:?}", started.elapsed());
+    println!(
+        "child with a stuck exporter finished in {:?}",
+        started.elapsed()
+    );
 }
 
 #[derive(Debug)]
 struct StuckExporter;
 
 impl opentelemetry_sdk::trace::SpanExporter for StuckExporter {
-    async fn export(&self, _batch: Vec<opentelemetry_sdk::trace::SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+    async fn export(
+        &self,
+        _batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Ok(())
     }
@@ -552,18 +638,28 @@ fn child_slow_extra_exporter() {
         assert!(Instant::now() < deadline, "otlp stalled: {stats:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(telemetry.stats().exporter("stuck", "traces").unwrap().exported, 0);
+    assert_eq!(
+        telemetry
+            .stats()
+            .exporter("stuck", "traces")
+            .unwrap()
+            .exported,
+        0
+    );
     let started = Instant::now();
     let result = std::thread::spawn(move || {
-        futures_executor_block_on(telemetry.shutdown_with_timeout(Duration::from_secs(1)))
+        block_on(telemetry.shutdown_with_timeout(Duration::from_secs(1)))
     })
     .join()
     .unwrap();
-    assert!(matches!(result, Err(spanforge::ShutdownError::Timeout(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(spanforge::ShutdownError::Timeout(_))),
+        "{result:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
-fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -51,7 +51,11 @@ impl EnvSource {
         self.get(key)
             .map(|v| match v.parse::<usize>() {
                 Ok(n) if n > 0 => Ok(n),
-                _ => Err(InitError::invalid(key, &v, "expected a positive whole number")),
+                _ => Err(InitError::invalid(
+                    key,
+                    &v,
+                    "expected a positive whole number",
+                )),
             })
             .transpose()
     }

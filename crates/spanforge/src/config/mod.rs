@@ -311,7 +311,8 @@ impl Config {
         value: impl Into<opentelemetry::Value>,
     ) -> Self {
         let kv = KeyValue::new(key, value);
-        self.resource_attributes.retain(|existing| existing.key != kv.key);
+        self.resource_attributes
+            .retain(|existing| existing.key != kv.key);
         self.resource_attributes.push(kv);
         self
     }

@@ -149,7 +149,11 @@ fn compression(var: &str, raw: &str) -> Result<bool, InitError> {
     match raw {
         "gzip" => Ok(true),
         "none" => Ok(false),
-        _ => Err(InitError::invalid(var, raw, "unknown compression; expected gzip or none")),
+        _ => Err(InitError::invalid(
+            var,
+            raw,
+            "unknown compression; expected gzip or none",
+        )),
     }
 }
 
@@ -164,7 +168,8 @@ impl OtlpSettings {
             s.endpoint = Some(Sourced::new(raw, "OTEL_EXPORTER_OTLP_ENDPOINT"));
         }
         if let Some(raw) = env.get("OTEL_EXPORTER_OTLP_HEADERS") {
-            s.headers.push(Sourced::new(raw, "OTEL_EXPORTER_OTLP_HEADERS"));
+            s.headers
+                .push(Sourced::new(raw, "OTEL_EXPORTER_OTLP_HEADERS"));
         }
         s.timeout = env.millis("OTEL_EXPORTER_OTLP_TIMEOUT")?;
         if let Some(raw) = env.get("OTEL_EXPORTER_OTLP_COMPRESSION") {
@@ -288,7 +293,11 @@ pub(crate) fn validate_endpoint(var: &str, raw: &str) -> Result<String, InitErro
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
         Some(other) => return Err(err(&format!("scheme `{other}` is not http or https"))),
-        None => return Err(err("missing scheme; write http://host:port or https://host:port")),
+        None => {
+            return Err(err(
+                "missing scheme; write http://host:port or https://host:port",
+            ));
+        }
     }
     let Some(authority) = uri.authority() else {
         return Err(err("missing host"));
@@ -297,7 +306,9 @@ pub(crate) fn validate_endpoint(var: &str, raw: &str) -> Result<String, InitErro
         return Err(err("missing host"));
     }
     if authority.as_str().contains('@') {
-        return Err(err("credentials in the URL are not allowed; use the headers variable"));
+        return Err(err(
+            "credentials in the URL are not allowed; use the headers variable",
+        ));
     }
     Ok(raw.to_owned())
 }

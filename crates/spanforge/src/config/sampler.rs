@@ -39,7 +39,11 @@ impl Sampler {
                 None => Ok(1.0),
                 Some(raw) => match raw.parse::<f64>() {
                     Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-                    _ => Err(InitError::invalid(ARG, &raw, "expected a ratio between 0.0 and 1.0")),
+                    _ => Err(InitError::invalid(
+                        ARG,
+                        &raw,
+                        "expected a ratio between 0.0 and 1.0",
+                    )),
                 },
             }
         };

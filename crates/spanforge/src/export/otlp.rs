@@ -12,14 +12,18 @@ use tokio::runtime::Handle;
 use crate::InitError;
 use crate::config::{Protocol, ResolvedOtlp};
 
-fn metadata(settings: &ResolvedOtlp, signal: &'static str) -> Result<tonic::metadata::MetadataMap, InitError> {
+fn metadata(
+    settings: &ResolvedOtlp,
+    signal: &'static str,
+) -> Result<tonic::metadata::MetadataMap, InitError> {
     let mut map = http::HeaderMap::new();
     for (name, value) in &settings.headers {
         // Both were validated when parsed; a failure here is an internal error.
-        let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| InitError::Exporter {
-            signal,
-            reason: format!("header name: {e}"),
-        })?;
+        let name =
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| InitError::Exporter {
+                signal,
+                reason: format!("header name: {e}"),
+            })?;
         let value = http::HeaderValue::from_str(value).map_err(|_| InitError::Exporter {
             signal,
             reason: format!("header {name}: value not allowed in HTTP"),

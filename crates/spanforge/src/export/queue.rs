@@ -77,7 +77,11 @@ impl<T: Send + 'static> Queue<T> {
         }
     }
 
-    fn request(&self, make: impl FnOnce(std_mpsc::SyncSender<OTelSdkResult>) -> Control, wait: Duration) -> OTelSdkResult {
+    fn request(
+        &self,
+        make: impl FnOnce(std_mpsc::SyncSender<OTelSdkResult>) -> Control,
+        wait: Duration,
+    ) -> OTelSdkResult {
         let (reply, answer) = std_mpsc::sync_channel(1);
         if self.control.send(make(reply)).is_err() {
             return Err(OTelSdkError::AlreadyShutdown);
@@ -168,7 +172,8 @@ async fn drain<S: Sink>(
         let batch: Vec<S::Item> = buffer.drain(..take).collect();
         let items = batch.len() as u64;
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(settings.export_timeout, sink.export(batch)).await {
+        let outcome = match tokio::time::timeout(settings.export_timeout, sink.export(batch)).await
+        {
             Ok(outcome) => outcome,
             Err(_) => Err(OTelSdkError::Timeout(settings.export_timeout)),
         };
@@ -261,8 +266,10 @@ impl<E: LogExporter + 'static> Sink for LogSink<E> {
 
     fn export(&self, batch: Vec<Self::Item>) -> BoxFuture<'_, OTelSdkResult> {
         Box::pin(async move {
-            let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
-                batch.iter().map(|(record, scope)| (record, scope)).collect();
+            let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> = batch
+                .iter()
+                .map(|(record, scope)| (record, scope))
+                .collect();
             self.0.export(LogBatch::new(&refs)).await
         })
     }
