@@ -21,7 +21,9 @@ async fn main() -> anyhow::Result<()> {
             .with_service_version(env!("CARGO_PKG_VERSION")),
     )?;
     let port: u16 = match std::env::var("PORT") {
-        Ok(raw) => raw.parse().with_context(|| format!("PORT={raw:?} is not a port number"))?,
+        Ok(raw) => raw
+            .parse()
+            .with_context(|| format!("PORT={raw:?} is not a port number"))?,
         Err(_) => 8000,
     };
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))

@@ -13,7 +13,11 @@ use tracing::{info, instrument, warn};
 #[instrument]
 async fn render_prompt(name: &str, version: u32) -> String {
     tokio::time::sleep(Duration::from_millis(3)).await;
-    info!(prompt.name = name, prompt.version = version, "template rendered");
+    info!(
+        prompt.name = name,
+        prompt.version = version,
+        "template rendered"
+    );
     format!("Summarise the following text ({name} v{version})")
 }
 
@@ -66,10 +70,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let stats = telemetry.stats();
-    telemetry
-        .shutdown()
-        .await
-        .context("flushing telemetry")?;
+    telemetry.shutdown().await.context("flushing telemetry")?;
     println!();
     for exporter in &stats.exporters {
         println!(

@@ -357,7 +357,7 @@ fn child_dead_collector() {
     let per_span_healthy = best_healthy.as_nanos() as f64 / N as f64;
     let per_span_dead = best_dead.as_nanos() as f64 / N as f64;
     println!(
-        "measure: per span {per_span_healthy:.0} ns with a healthy exporter, {per_span_dead:.0} ns with the collector down; \
+        "\nmeasure: per span {per_span_healthy:.0} ns with a healthy exporter, {per_span_dead:.0} ns with the collector down; \
          RSS grew {} KiB over {} spans; init {init_took:?}",
         rss_after.saturating_sub(rss_before),
         3 * (N + N / 10)

@@ -44,7 +44,10 @@ struct NewPrompt {
 #[instrument(skip_all, fields(prompt.name = %body.name, prompt.version = body.version))]
 async fn create_prompt(State(store): State<Store>, Json(body): Json<NewPrompt>) -> Response {
     if body.name.is_empty() || body.version == 0 {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "name must be non-empty and version at least 1");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name must be non-empty and version at least 1",
+        );
     }
     let prompt = Prompt {
         name: body.name,
@@ -83,7 +86,10 @@ async fn run_prompt(
     (StatusCode::OK, Json(run)).into_response()
 }
 
-async fn list_runs(State(store): State<Store>, Path(name): Path<String>) -> Json<serde_json::Value> {
+async fn list_runs(
+    State(store): State<Store>,
+    Path(name): Path<String>,
+) -> Json<serde_json::Value> {
     Json(json!({ "prompt": name, "runs": store.runs(&name) }))
 }
 
@@ -91,7 +97,10 @@ async fn list_runs(State(store): State<Store>, Path(name): Path<String>) -> Json
 #[instrument(fields(otel.status_code = "ERROR"))]
 async fn boom() -> Response {
     let failure = std::io::Error::other("the boom endpoint always fails");
-    tracing::error!(error = &failure as &(dyn std::error::Error + 'static), "request failed");
+    tracing::error!(
+        error = &failure as &(dyn std::error::Error + 'static),
+        "request failed"
+    );
     error(StatusCode::INTERNAL_SERVER_ERROR, "boom")
 }
 
