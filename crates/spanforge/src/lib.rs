@@ -12,6 +12,8 @@ mod telemetry;
 
 pub mod cost;
 pub mod db;
+pub mod health;
+pub mod http;
 pub mod propagation;
 
 pub use config::{BatchSettings, Config, ExporterKind, LogFormat, Propagator, Protocol, Sampler};
