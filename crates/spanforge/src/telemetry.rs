@@ -129,12 +129,13 @@ impl Telemetry {
     /// Flush and stop every pipeline, waiting at most 10 seconds.
     ///
     /// Spans, logs and metrics recorded before this call are exported (unless the
-    /// destination is unreachable, in which case they are counted as failed). A second call
-    /// returns [`ShutdownError::AlreadyShutdown`] and does nothing.
+    /// destination is unreachable, in which case they are counted as failed — see
+    /// [`Telemetry::stats`], which stays readable afterwards). A second call returns
+    /// [`ShutdownError::AlreadyShutdown`] and does nothing.
     ///
     /// # Errors
     /// See [`ShutdownError`].
-    pub async fn shutdown(self) -> Result<(), ShutdownError> {
+    pub async fn shutdown(&self) -> Result<(), ShutdownError> {
         self.shutdown_with_timeout(Duration::from_secs(10)).await
     }
 
@@ -142,7 +143,7 @@ impl Telemetry {
     ///
     /// # Errors
     /// See [`ShutdownError`].
-    pub async fn shutdown_with_timeout(self, timeout: Duration) -> Result<(), ShutdownError> {
+    pub async fn shutdown_with_timeout(&self, timeout: Duration) -> Result<(), ShutdownError> {
         let inner = self.inner.clone();
         // The work blocks; run it on its own thread and wait without blocking the executor.
         let (tx, rx) = tokio::sync::oneshot::channel();

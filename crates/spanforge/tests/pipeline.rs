@@ -388,16 +388,29 @@ fn child_dead_collector() {
     );
 
     let started = Instant::now();
-    let result =
-        std::thread::spawn(move || block_on(dead.shutdown_with_timeout(Duration::from_secs(2))))
-            .join()
-            .unwrap();
-    assert!(result.is_err(), "shutdown reports the loss");
+    let dead = std::thread::spawn(move || {
+        let _ = block_on(dead.shutdown_with_timeout(Duration::from_secs(2)));
+        dead
+    })
+    .join()
+    .unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "shutdown honours its deadline: {:?}",
         started.elapsed()
     );
+    // After shutdown nothing is queued: every span accepted was either exported (none) or
+    // counted as failed — none vanished.
+    let otlp = dead.stats().exporter("otlp", "traces").unwrap().clone();
+    assert_eq!(otlp.exported, 0);
+    assert_eq!(
+        otlp.failed, otlp.accepted,
+        "every accepted span is counted as failed: {otlp:?}"
+    );
+    assert!(matches!(
+        block_on(dead.shutdown()),
+        Err(spanforge::ShutdownError::AlreadyShutdown)
+    ));
     drop(healthy);
 }
 

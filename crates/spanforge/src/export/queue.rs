@@ -11,8 +11,10 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, LogProcessor, SdkLogRecord};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::runtime::Handle;
-use tokio::sync::mpsc::{self, error::TrySendError};
+
+use tokio::sync::{Notify, mpsc};
 
 use super::ExportCounters;
 use super::dyn_exporter::DynSpanExporter;
@@ -31,10 +33,21 @@ enum Control {
 }
 
 /// The application-facing half: non-blocking `push`, blocking `flush`/`shutdown` with deadlines.
+///
+/// Items go into a bounded standard channel that the export task drains with `try_recv`:
+/// pushing never wakes anybody except when a full batch is waiting, so the cost on the
+/// application's thread is one lock-free enqueue and two atomic increments.
 struct Queue<T> {
-    items: mpsc::Sender<T>,
+    items: std_mpsc::SyncSender<T>,
+    shared: Arc<QueueShared>,
     control: mpsc::UnboundedSender<Control>,
     counters: Arc<ExportCounters>,
+}
+
+struct QueueShared {
+    queued: AtomicUsize,
+    batch_ready: Notify,
+    batch_size: usize,
 }
 
 impl<T: Send + 'static> Queue<T> {
@@ -44,11 +57,24 @@ impl<T: Send + 'static> Queue<T> {
         counters: Arc<ExportCounters>,
         runtime: &Handle,
     ) -> Self {
-        let (items, items_rx) = mpsc::channel(settings.max_queue_size.max(1));
+        let (items, items_rx) = std_mpsc::sync_channel(settings.max_queue_size.max(1));
         let (control, control_rx) = mpsc::unbounded_channel();
-        runtime.spawn(run(sink, items_rx, control_rx, settings, counters.clone()));
+        let shared = Arc::new(QueueShared {
+            queued: AtomicUsize::new(0),
+            batch_ready: Notify::new(),
+            batch_size: settings.max_export_batch_size.max(1),
+        });
+        runtime.spawn(run(
+            sink,
+            items_rx,
+            control_rx,
+            shared.clone(),
+            settings,
+            counters.clone(),
+        ));
         Queue {
             items,
+            shared,
             control,
             counters,
         }
@@ -56,8 +82,14 @@ impl<T: Send + 'static> Queue<T> {
 
     fn push(&self, item: T) {
         match self.items.try_send(item) {
-            Ok(()) => self.counters.accepted(),
-            Err(TrySendError::Full(_)) => {
+            Ok(()) => {
+                self.counters.accepted();
+                let queued = self.shared.queued.fetch_add(1, Ordering::Relaxed) + 1;
+                if queued % self.shared.batch_size == 0 {
+                    self.shared.batch_ready.notify_one();
+                }
+            }
+            Err(std_mpsc::TrySendError::Full(_)) => {
                 let total = self.counters.dropped(1);
                 if self.counters.drop_warning.allow() {
                     tracing::warn!(
@@ -71,7 +103,7 @@ impl<T: Send + 'static> Queue<T> {
                     );
                 }
             }
-            Err(TrySendError::Closed(_)) => {
+            Err(std_mpsc::TrySendError::Disconnected(_)) => {
                 self.counters.dropped(1);
             }
         }
@@ -104,32 +136,64 @@ impl<T: Send + 'static> Queue<T> {
     }
 }
 
+/// Move up to `limit` queued items into `buffer`; `true` when every sender is gone.
+fn take<T>(
+    items: &std_mpsc::Receiver<T>,
+    shared: &QueueShared,
+    buffer: &mut Vec<T>,
+    limit: usize,
+) -> bool {
+    let mut taken = 0;
+    let mut disconnected = false;
+    while taken < limit {
+        match items.try_recv() {
+            Ok(item) => {
+                buffer.push(item);
+                taken += 1;
+            }
+            Err(std_mpsc::TryRecvError::Empty) => break,
+            Err(std_mpsc::TryRecvError::Disconnected) => {
+                disconnected = true;
+                break;
+            }
+        }
+    }
+    shared.queued.fetch_sub(taken, Ordering::Relaxed);
+    disconnected
+}
+
 async fn run<S: Sink>(
     sink: S,
-    mut items: mpsc::Receiver<S::Item>,
+    items: std_mpsc::Receiver<S::Item>,
     mut control: mpsc::UnboundedReceiver<Control>,
+    shared: Arc<QueueShared>,
     settings: BatchSettings,
     counters: Arc<ExportCounters>,
 ) {
-    let batch_size = settings.max_export_batch_size.max(1);
+    let batch_size = shared.batch_size;
     let mut buffer: Vec<S::Item> = Vec::with_capacity(batch_size);
     let mut deadline = tokio::time::Instant::now() + settings.scheduled_delay;
     loop {
-        let room = batch_size - buffer.len();
         tokio::select! {
             biased;
             Some(request) = control.recv() => {
                 // Everything pushed before the request was sent is already in the channel.
-                while let Ok(item) = items.try_recv() {
-                    buffer.push(item);
+                let mut result = Ok(());
+                loop {
+                    take(&items, &shared, &mut buffer, batch_size);
+                    if buffer.is_empty() {
+                        break;
+                    }
+                    let outcome = export(&sink, &mut buffer, &settings, &counters).await;
+                    if result.is_ok() {
+                        result = outcome;
+                    }
                 }
-                let result = drain(&sink, &mut buffer, batch_size, &settings, &counters).await;
                 match request {
                     Control::Flush(reply) => {
                         let _ = reply.send(result);
                     }
                     Control::Shutdown(timeout, reply) => {
-                        items.close();
                         let shutdown = sink.shutdown(timeout);
                         let _ = reply.send(result.and(shutdown));
                         return;
@@ -137,20 +201,25 @@ async fn run<S: Sink>(
                 }
                 deadline = tokio::time::Instant::now() + settings.scheduled_delay;
             }
-            received = items.recv_many(&mut buffer, room) => {
-                if received == 0 {
-                    // Every sender is gone: the processor was dropped without shutdown.
-                    let _ = drain(&sink, &mut buffer, batch_size, &settings, &counters).await;
-                    return;
-                }
-                if buffer.len() >= batch_size {
-                    let _ = drain(&sink, &mut buffer, batch_size, &settings, &counters).await;
-                    deadline = tokio::time::Instant::now() + settings.scheduled_delay;
+            () = shared.batch_ready.notified() => {
+                while shared.queued.load(Ordering::Relaxed) >= batch_size {
+                    take(&items, &shared, &mut buffer, batch_size);
+                    let _ = export(&sink, &mut buffer, &settings, &counters).await;
                 }
             }
-            _ = tokio::time::sleep_until(deadline) => {
-                if !buffer.is_empty() {
-                    let _ = drain(&sink, &mut buffer, batch_size, &settings, &counters).await;
+            () = tokio::time::sleep_until(deadline) => {
+                loop {
+                    let gone = take(&items, &shared, &mut buffer, batch_size);
+                    if !buffer.is_empty() {
+                        let _ = export(&sink, &mut buffer, &settings, &counters).await;
+                    }
+                    if gone {
+                        // Every sender is gone: the processor was dropped without shutdown.
+                        return;
+                    }
+                    if shared.queued.load(Ordering::Relaxed) == 0 {
+                        break;
+                    }
                 }
                 deadline = tokio::time::Instant::now() + settings.scheduled_delay;
             }
@@ -158,45 +227,39 @@ async fn run<S: Sink>(
     }
 }
 
-/// Export everything in `buffer`, in batches; the first error is returned after all are tried.
-async fn drain<S: Sink>(
+/// Export the buffered batch; the buffer is left empty.
+async fn export<S: Sink>(
     sink: &S,
     buffer: &mut Vec<S::Item>,
-    batch_size: usize,
     settings: &BatchSettings,
     counters: &ExportCounters,
 ) -> OTelSdkResult {
-    let mut result = Ok(());
-    while !buffer.is_empty() {
-        let take = buffer.len().min(batch_size);
-        let batch: Vec<S::Item> = buffer.drain(..take).collect();
-        let items = batch.len() as u64;
-        let started = Instant::now();
-        let outcome = match tokio::time::timeout(settings.export_timeout, sink.export(batch)).await
-        {
-            Ok(outcome) => outcome,
-            Err(_) => Err(OTelSdkError::Timeout(settings.export_timeout)),
-        };
-        counters.export_finished(items, outcome.is_ok(), started.elapsed());
-        if let Err(error) = outcome {
-            if counters.failure_warning.allow() {
-                tracing::warn!(
-                    name: "spanforge.export.failed",
-                    target: "spanforge::export",
-                    exporter = %counters.name,
-                    signal = counters.signal,
-                    items,
-                    %error,
-                    "export failed; the batch is lost. Failures are counted in spanforge.exporter.*.failed; \
-                     this warning repeats at most once a minute"
-                );
-            }
-            if result.is_ok() {
-                result = Err(error);
-            }
-        }
+    if buffer.is_empty() {
+        return Ok(());
     }
-    result
+    let batch: Vec<S::Item> = std::mem::take(buffer);
+    let items = batch.len() as u64;
+    let started = Instant::now();
+    let outcome = match tokio::time::timeout(settings.export_timeout, sink.export(batch)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(OTelSdkError::Timeout(settings.export_timeout)),
+    };
+    counters.export_finished(items, outcome.is_ok(), started.elapsed());
+    if let Err(error) = &outcome
+        && counters.failure_warning.allow()
+    {
+        tracing::warn!(
+            name: "spanforge.export.failed",
+            target: "spanforge::export",
+            exporter = %counters.name,
+            signal = counters.signal,
+            items,
+            %error,
+            "export failed; the batch is lost. Failures are counted in spanforge.exporter.*.failed; \
+             this warning repeats at most once a minute"
+        );
+    }
+    outcome
 }
 
 struct SpanSink(Box<dyn DynSpanExporter>);
