@@ -9,6 +9,9 @@
 //! Reads `PORT` (default 8000) and the standard `OTEL_*` variables.
 
 use anyhow::Context as _;
+use std::time::Duration;
+
+use spanforge::health::{Health, probes};
 use spanforge_examples::llm_service::{Store, router};
 
 #[tokio::main]
@@ -31,14 +34,32 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding port {port}"))?;
     tracing::info!(port, "llm_service listening");
 
-    axum::serve(listener, router(Store::default()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    let health = health_probes();
+    let _background = health.spawn_background(Duration::from_secs(30));
+    let app = router(Store::default(), &health);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
 
     tracing::info!("shutting down; flushing telemetry");
     telemetry.shutdown().await.context("flushing telemetry")?;
     Ok(())
+}
+
+/// Readiness probes: the OTLP collector (not critical: telemetry loss must not take the
+/// service out of rotation).
+fn health_probes() -> Health {
+    let mut health = Health::new();
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .unwrap_or_else(|_| "http://localhost:4318".to_owned());
+    if let Some(address) = probes::otlp_address(&endpoint) {
+        health = health.probe("otlp", false, Duration::from_secs(1), probes::tcp(address));
+    }
+    health
 }
 
 async fn shutdown_signal() {

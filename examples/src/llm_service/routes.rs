@@ -9,29 +9,28 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use spanforge::health::Health;
+use spanforge::http::ServerLayer;
 use tracing::instrument;
 
 use super::store::{Prompt, Store};
 use super::template::render;
 
-/// The service's routes over `store`.
-pub fn router(store: Store) -> Router {
+/// The service's routes over `store`, instrumented with spanforge's server layer, with
+/// `/health` and `/health/ready` served by `health`.
+pub fn router(store: Store, health: &Health) -> Router {
     Router::new()
-        .route("/health", get(health))
-        .route("/health/ready", get(ready))
         .route("/prompts", post(create_prompt))
         .route("/prompts/{name}/run", post(run_prompt))
         .route("/prompts/{name}/runs", get(list_runs))
         .route("/boom", get(boom))
         .with_state(store)
-}
-
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
-}
-
-async fn ready() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "checks": [] }))
+        .merge(health.router())
+        .layer(
+            ServerLayer::builder()
+                .trace_id_response_header("x-trace-id")
+                .build(),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +40,7 @@ struct NewPrompt {
     template: String,
 }
 
-#[instrument(skip_all, fields(prompt.name = %body.name, prompt.version = body.version))]
+#[instrument(skip_all, fields(prompt.name = %body.name, prompt.version = i64::from(body.version)))]
 async fn create_prompt(State(store): State<Store>, Json(body): Json<NewPrompt>) -> Response {
     if body.name.is_empty() || body.version == 0 {
         return error(
@@ -77,12 +76,12 @@ async fn run_prompt(
     let Some(prompt) = store.prompt(&name, request.version) else {
         return error(StatusCode::NOT_FOUND, &format!("no prompt named {name}"));
     };
-    tracing::Span::current().record("prompt.version", prompt.version);
+    tracing::Span::current().record("prompt.version", i64::from(prompt.version));
     let input = render(&prompt.template, &request.variables);
     // The model call comes with the LLM integration; until then the rendered input is echoed.
     let output = input.clone();
     let run = store.add_run(&prompt, input, output);
-    tracing::info!(run.id = run.id, "prompt run recorded");
+    tracing::info!(run.id = run.id as i64, "prompt run recorded");
     (StatusCode::OK, Json(run)).into_response()
 }
 
