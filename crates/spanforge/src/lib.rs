@@ -14,6 +14,7 @@ pub mod cost;
 pub mod db;
 pub mod health;
 pub mod http;
+pub mod llm;
 pub mod propagation;
 
 pub use config::{BatchSettings, Config, ExporterKind, LogFormat, Propagator, Protocol, Sampler};

@@ -1,0 +1,1 @@
+//! LLM instrumentation: GenAI spans and metrics, usage and cost, instrumented clients.
