@@ -43,8 +43,11 @@ rust_suite() {
   set -e
   scripts/install-test-tools.sh
   cargo fmt --all -- --check
-  cargo clippy --workspace --all-targets --locked -- -D warnings
-  cargo test --workspace --locked --no-fail-fast
+  scripts/check-deps.sh
+  cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+  # Examples are built first: the end-to-end suite runs the example binaries.
+  cargo build --workspace --examples --all-features --locked
+  cargo test --workspace --all-features --locked --no-fail-fast
 }
 
 case "$only" in
