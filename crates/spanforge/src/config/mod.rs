@@ -440,7 +440,7 @@ impl Config {
     }
 
     /// Whether [`init`](crate::init) installs the global `tracing` subscriber (default true).
-    /// With `false`, compose [`Telemetry::tracing_layers`](crate::Telemetry::tracing_layers)
+    /// With `false`, compose [`Telemetry::tracing_layer`](crate::Telemetry::tracing_layer)
     /// into a subscriber of your own.
     pub fn with_install_subscriber(mut self, install: bool) -> Self {
         self.install_subscriber = install;
