@@ -47,6 +47,7 @@ rust_suite() {
   cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
   # Examples are built first: the end-to-end suite runs the example binaries.
   cargo build --workspace --examples --all-features --locked
+  RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links" cargo doc --workspace --no-deps --all-features --locked
   cargo test --workspace --all-features --locked --no-fail-fast
 }
 
