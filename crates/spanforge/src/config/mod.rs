@@ -243,9 +243,11 @@ impl Config {
     }
 
     fn read(env: &EnvSource) -> Result<Config, InitError> {
-        let mut c = Config::default();
-        c.sdk_disabled = env.bool("OTEL_SDK_DISABLED")?.unwrap_or(false);
-        c.service_name = env.get("OTEL_SERVICE_NAME");
+        let mut c = Config {
+            sdk_disabled: env.bool("OTEL_SDK_DISABLED")?.unwrap_or(false),
+            service_name: env.get("OTEL_SERVICE_NAME"),
+            ..Config::default()
+        };
         if let Some(raw) = env.get("OTEL_RESOURCE_ATTRIBUTES") {
             c.resource_attributes = resource_attrs::parse("OTEL_RESOURCE_ATTRIBUTES", &raw)?;
         }

@@ -85,7 +85,7 @@ impl<T: Send + 'static> Queue<T> {
             Ok(()) => {
                 self.counters.accepted();
                 let queued = self.shared.queued.fetch_add(1, Ordering::Relaxed) + 1;
-                if queued % self.shared.batch_size == 0 {
+                if queued.is_multiple_of(self.shared.batch_size) {
                     self.shared.batch_ready.notify_one();
                 }
             }
