@@ -6,13 +6,23 @@
 //! and `curl -X POST localhost:8000/prompts/greet/run -H 'content-type: application/json' \
 //!   -d '{"variables":{"who":"Ada"}}'`.
 //!
-//! Reads `PORT` (default 8000) and the standard `OTEL_*` variables.
+//! The model comes from `OPENAI_BASE_URL` / `OPENAI_API_KEY` or `ANTHROPIC_API_KEY` (and
+//! `LLM_MODEL`); without any, runs answer 503 "no LLM configured".
+//!
+//! Reads `PORT` (default 8000), the standard `OTEL_*` variables, `DATABASE_URL` (the libSQL
+//! database file, default `llm_service.db`) and `REDIS_URL` (optional, e.g.
+//! `redis://127.0.0.1:6379/0`: caches each prompt's latest version). A `libsql://` URL (with
+//! `TURSO_AUTH_TOKEN`) is refused with an explanation: remote Turso needs libSQL's `remote`
+//! feature, which this workspace does not build (see docs/database.md).
 
 use anyhow::Context as _;
 use std::time::Duration;
 
 use spanforge::health::{Health, probes};
-use spanforge_examples::llm_service::{Store, router};
+use spanforge_examples::llm_service::{Store, llm, router};
+
+/// Where the data lives when `DATABASE_URL` is not set.
+const DEFAULT_DATABASE_URL: &str = "llm_service.db";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -34,9 +44,27 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding port {port}"))?;
     tracing::info!(port, "llm_service listening");
 
-    let health = health_probes();
+    // After init: the pool registers its metrics with the installed meter provider.
+    let database_url =
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
+    let mut store = Store::open(&database_url)
+        .await
+        .with_context(|| format!("opening the database {database_url:?}"))?;
+    if let Ok(redis_url) = std::env::var("REDIS_URL") {
+        store = store
+            .with_cache(&redis_url)
+            .await
+            .context("connecting to Redis (REDIS_URL)")?;
+    }
+
+    // The model of the runs: OPENAI_* or ANTHROPIC_* (see llm_service::llm); none is fine.
+    let llm = llm::Llm::from_env().context("configuring the LLM client")?;
+    tracing::info!(llm = %llm.describe(), "LLM configured");
+    llm::install(llm);
+
+    let health = health_probes(&store);
     let _background = health.spawn_background(Duration::from_secs(30));
-    let app = router(Store::default(), &health);
+    let app = router(store, &health);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -51,13 +79,26 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Readiness probes: the OTLP collector (not critical: telemetry loss must not take the
-/// service out of rotation).
-fn health_probes() -> Health {
+/// service out of rotation), the database (critical) and the Redis cache (not critical:
+/// reads fall back to the database).
+fn health_probes(store: &Store) -> Health {
     let mut health = Health::new();
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .unwrap_or_else(|_| "http://localhost:4318".to_owned());
     if let Some(address) = probes::otlp_address(&endpoint) {
         health = health.probe("otlp", false, Duration::from_secs(1), probes::tcp(address));
+    }
+    let db = store.clone();
+    health = health.probe("database", true, Duration::from_secs(2), move || {
+        let db = db.clone();
+        async move { db.ping_database().await }
+    });
+    if store.has_cache() {
+        let cache = store.clone();
+        health = health.probe("redis", false, Duration::from_secs(1), move || {
+            let cache = cache.clone();
+            async move { cache.ping_cache().await }
+        });
     }
     health
 }

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use spanforge_testkit::OtlpReceiver;
+use spanforge_testkit::llm::{FakeLlm, Reply};
 use spanforge_testkit::otlp::{SpanKind, StatusCode};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -34,13 +35,37 @@ fn free_port() -> u16 {
 struct Service {
     child: Child,
     base: String,
+    database: PathBuf,
 }
 
 impl Service {
-    async fn start(receiver: &OtlpReceiver) -> Service {
+    /// Starts the binary; its model is `llm` (an OpenAI-compatible fake), or none.
+    async fn start(receiver: &OtlpReceiver, llm: Option<&FakeLlm>) -> Service {
         let port = free_port();
-        let child = Command::new(example_binary())
+        let database = std::env::temp_dir().join(format!(
+            "spanforge-e2e-llm_service-{}-{port}.db",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&database);
+        let mut command = Command::new(example_binary());
+        for var in [
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_BASE_URL",
+            "LLM_PROVIDER",
+            "LLM_MODEL",
+        ] {
+            command.env_remove(var);
+        }
+        if let Some(llm) = llm {
+            // No key: an OpenAI-compatible server at a base URL needs none.
+            command.env("OPENAI_BASE_URL", llm.openai_base_url());
+        }
+        let child = command
             .env("PORT", port.to_string())
+            .env("DATABASE_URL", &database)
+            .env_remove("REDIS_URL")
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.http_endpoint())
             .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
             .env("OTEL_SERVICE_NAME", "llm_service")
@@ -63,7 +88,11 @@ impl Service {
             assert!(Instant::now() < deadline, "llm_service did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Service { child, base }
+        Service {
+            child,
+            base,
+            database,
+        }
     }
 
     fn terminate(mut self) -> std::process::ExitStatus {
@@ -75,6 +104,7 @@ impl Service {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                let _ = std::fs::remove_file(&self.database);
                 return status;
             }
             assert!(
@@ -89,7 +119,9 @@ impl Service {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn llm_service_serves_its_routes_and_flushes_on_sigterm() {
     let receiver = OtlpReceiver::start().await.unwrap();
-    let service = Service::start(&receiver).await;
+    let llm = FakeLlm::start().await.unwrap();
+    llm.push(Reply::text("Hello, Ada!").with_usage(1000, 200));
+    let service = Service::start(&receiver, Some(&llm)).await;
     let client = reqwest::Client::new();
     let base = service.base.clone();
 
@@ -121,6 +153,26 @@ async fn llm_service_serves_its_routes_and_flushes_on_sigterm() {
     let run: serde_json::Value = run.json().await.unwrap();
     assert_eq!(run["input"], "Say hello to Ada");
     assert_eq!(run["version"], 1);
+    // The model's answer, usage and cost come back with the run.
+    assert_eq!(run["output"], "Hello, Ada!");
+    assert_eq!(run["provider"], "openai");
+    assert_eq!(run["model"], "gpt-4o-mini");
+    assert_eq!(run["usage"]["input"], 1000);
+    assert_eq!(run["usage"]["output"], 200);
+    let expected = spanforge::cost::Pricing::builtin()
+        .cost(
+            "gpt-4o-mini",
+            &spanforge::cost::Usage::from_openai(1000, 200, 0, 0),
+        )
+        .unwrap()
+        .total;
+    assert!(
+        (run["cost_usd"].as_f64().unwrap() - expected).abs() < 1e-12,
+        "{run}"
+    );
+    let sent = llm.last_request().unwrap();
+    assert_eq!(sent.body["messages"][0]["content"], "Say hello to Ada");
+    assert!(sent.header("authorization").is_none());
 
     let runs: serde_json::Value = client
         .get(format!("{base}/prompts/greet/runs"))
@@ -148,6 +200,8 @@ async fn llm_service_serves_its_routes_and_flushes_on_sigterm() {
     assert!(ready.status() == 200 || ready.status() == 503);
     let report: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(report["probes"][0]["name"], "otlp");
+    assert_eq!(report["probes"][1]["name"], "database");
+    assert_eq!(report["probes"][1]["status"], "up", "{report}");
 
     // Nothing has been exported yet (60 s schedule delay) ...
     assert!(receiver.spans().is_empty());
@@ -179,6 +233,34 @@ async fn llm_service_serves_its_routes_and_flushes_on_sigterm() {
         Some(server.span_id.as_str())
     );
     assert_eq!(handler.int_attr("prompt.version"), Some(1), "{handler:?}");
+    // The run is stored in libSQL: its INSERT is a client span under the handler.
+    let insert = spans
+        .iter()
+        .find(|s| s.name == "INSERT runs" && s.trace_id == trace_id)
+        .expect("the run's INSERT span");
+    assert_eq!(
+        insert.parent_span_id.as_deref(),
+        Some(handler.span_id.as_str())
+    );
+    assert_eq!(insert.kind, SpanKind::Client);
+    assert_eq!(insert.str_attr("db.system.name"), Some("sqlite"));
+    assert_eq!(insert.int_attr("db.response.returned_rows"), Some(1));
+    // The model call is a GenAI span under the handler, so under the HTTP server span.
+    let chat = receiver
+        .wait_for_span_matching("the run's chat span", WAIT, |s| {
+            s.name == "chat gpt-4o-mini" && s.trace_id == trace_id
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        chat.parent_span_id.as_deref(),
+        Some(handler.span_id.as_str())
+    );
+    assert_eq!(chat.kind, SpanKind::Client);
+    assert_eq!(chat.str_attr("gen_ai.prompt.name"), Some("greet"));
+    assert_eq!(chat.int_attr("gen_ai.prompt.version"), Some(1));
+    assert_eq!(chat.int_attr("gen_ai.usage.input_tokens"), Some(1000));
+    assert_eq!(chat.f64_attr("gen_ai.usage.cost"), run["cost_usd"].as_f64());
 
     let boom = spans
         .iter()
@@ -215,4 +297,120 @@ async fn llm_service_serves_its_routes_and_flushes_on_sigterm() {
         .wait_for_metric("http.server.request.duration", WAIT)
         .await
         .expect("metrics flushed on shutdown");
+}
+
+/// Runs of two prompts: the cost counter, summed per prompt, equals the sum of the
+/// `gen_ai.usage.cost` of that prompt's LLM spans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_cost_per_prompt_equals_the_sum_of_span_costs() {
+    let receiver = OtlpReceiver::start().await.unwrap();
+    let llm = FakeLlm::start().await.unwrap();
+    llm.push_all([
+        Reply::text("Hello, Ada!").with_usage(1200, 30),
+        Reply::text("Hello, Grace!").with_usage(800, 25),
+        Reply::text("A short summary.").with_usage(5000, 120),
+    ]);
+    let service = Service::start(&receiver, Some(&llm)).await;
+    let client = reqwest::Client::new();
+    let base = service.base.clone();
+    for (name, template) in [
+        ("greet", "Say hello to {{who}}"),
+        ("summarize", "Summarize: {{text}}"),
+    ] {
+        let created = client
+            .post(format!("{base}/prompts"))
+            .json(&serde_json::json!({"name": name, "version": 1, "template": template}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let mut returned = std::collections::HashMap::<String, f64>::new();
+    for (name, variables) in [
+        ("greet", serde_json::json!({"who": "Ada"})),
+        ("greet", serde_json::json!({"who": "Grace"})),
+        ("summarize", serde_json::json!({"text": "a long text"})),
+    ] {
+        let run: serde_json::Value = client
+            .post(format!("{base}/prompts/{name}/run"))
+            .json(&serde_json::json!({ "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        *returned.entry(name.to_owned()).or_default() += run["cost_usd"].as_f64().unwrap();
+    }
+    assert!(service.terminate().success());
+
+    let metric = receiver
+        .wait_for_metric("gen_ai.client.cost", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(metric.unit, "{USD}");
+    let spans = receiver
+        .wait_for_spans(3, WAIT)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.name == "chat gpt-4o-mini")
+        .collect::<Vec<_>>();
+    assert_eq!(spans.len(), 3);
+    for prompt in ["greet", "summarize"] {
+        let from_spans: f64 = spans
+            .iter()
+            .filter(|s| s.str_attr("gen_ai.prompt.name") == Some(prompt))
+            .map(|s| s.f64_attr("gen_ai.usage.cost").unwrap())
+            .sum();
+        let from_counter: f64 = metric
+            .points
+            .iter()
+            .filter(|p| p.str_attr("gen_ai.prompt.name") == Some(prompt))
+            .map(|p| p.as_f64().unwrap())
+            .sum();
+        assert!(from_spans > 0.0);
+        assert!(
+            (from_spans - from_counter).abs() < 1e-12,
+            "{prompt}: spans {from_spans} vs counter {from_counter}"
+        );
+        assert!((returned[prompt] - from_spans).abs() < 1e-12);
+    }
+    let point = metric
+        .point_with("gen_ai.prompt.name", "summarize")
+        .unwrap();
+    assert_eq!(point.int_attr("gen_ai.prompt.version"), Some(1));
+    assert_eq!(point.str_attr("gen_ai.provider.name"), Some("openai"));
+    assert_eq!(point.str_attr("gen_ai.request.model"), Some("gpt-4o-mini"));
+}
+
+/// Without any LLM variable the service starts, and runs say what is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_llm_runs_answer_503() {
+    let receiver = OtlpReceiver::start().await.unwrap();
+    let service = Service::start(&receiver, None).await;
+    let client = reqwest::Client::new();
+    let base = service.base.clone();
+    let created = client
+        .post(format!("{base}/prompts"))
+        .json(&serde_json::json!({"name": "greet", "version": 1, "template": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let run = client
+        .post(format!("{base}/prompts/greet/run"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run.status(), 503);
+    let body: serde_json::Value = run.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no LLM configured"),
+        "{body}"
+    );
+    assert!(service.terminate().success());
 }

@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod llm;
 pub mod otlp;
 
+pub use llm::{FakeLlm, Reply};
 pub use otlp::{
     AttrValue, Attributes, Fault, OtlpReceiver, OtlpReceiverBuilder, ReceivedLog, ReceivedMetric,
     ReceivedSpan, RequestLog, RequestRecord, Signal, WaitTimeout,

@@ -54,6 +54,11 @@ pub enum InitError {
     /// off with [`Config::with_install_subscriber`](crate::Config::with_install_subscriber).
     #[error("a global tracing subscriber is already installed")]
     SubscriberAlreadySet,
+    /// The pricing file named by `SPANFORGE_PRICING_FILE` (or
+    /// [`Config::with_pricing_file`](crate::Config::with_pricing_file)) could not be used;
+    /// the message names the file, the line and the reason.
+    #[error("SPANFORGE_PRICING_FILE: {0}")]
+    Pricing(#[source] crate::cost::PricingError),
     /// The background export runtime could not be started.
     #[error("could not start the export runtime: {0}")]
     Runtime(#[source] std::io::Error),

@@ -47,7 +47,20 @@ pub fn init(config: Config) -> Result<Telemetry, InitError> {
     let install_subscriber = config.install_subscriber;
     let log_format = config.log_format;
     let propagators = config.propagators.clone();
+    // A malformed pricing file is a configuration error: refuse to start rather than
+    // record wrong (or no) costs.
+    let pricing = match &config.pricing_file {
+        Some(path) => Some(
+            crate::cost::Pricing::builtin()
+                .with_overrides_from_file(path)
+                .map_err(InitError::Pricing)?,
+        ),
+        None => None,
+    };
     let telemetry = build(config)?;
+    if let Some(pricing) = pricing {
+        crate::llm::set_pricing(pricing);
+    }
 
     if install_subscriber {
         let console = crate::subscriber::console_layer::<

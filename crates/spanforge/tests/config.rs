@@ -186,3 +186,32 @@ fn debug_output_never_shows_header_values() {
         "{debug}"
     );
 }
+
+#[test]
+fn a_malformed_pricing_file_stops_init_with_the_line_and_reason() {
+    let dir = std::env::temp_dir().join(format!("spanforge-pricing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("prices.toml");
+    std::fs::write(
+        &path,
+        "[models.\"acme-chat\"]\ninput = 1.0\noutput = \"cheap\"\n",
+    )
+    .unwrap();
+    let config = Config::from_vars([("SPANFORGE_PRICING_FILE", path.to_str().unwrap())]).unwrap();
+    let err = init_error(config);
+    assert!(matches!(err, InitError::Pricing(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(message.starts_with("SPANFORGE_PRICING_FILE: "), "{message}");
+    assert!(
+        message.contains("prices.toml") && message.contains("line 3"),
+        "{message}"
+    );
+
+    let missing = Config::default().with_pricing_file(dir.join("absent.json"));
+    let message = init_error(missing).to_string();
+    assert!(
+        message.contains("cannot read pricing file") && message.contains("absent.json"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -653,6 +653,28 @@ fn unknown_model_errors_counts_and_warns_once() {
     assert_eq!(warnings[1].1, other);
 }
 
+#[test]
+fn lookup_does_not_count_or_warn() {
+    let captured = Captured::default();
+    let name = "acme-llm-only-looked-up-4d2b";
+    tracing::subscriber::with_default(captured.clone(), || {
+        assert!(Pricing::builtin().lookup(name).is_none());
+        assert_eq!(
+            Pricing::builtin()
+                .lookup("openai/gpt-4o-2024-08-06")
+                .unwrap()
+                .model(),
+            "gpt-4o"
+        );
+    });
+    assert!(captured.0.lock().unwrap().is_empty());
+    // The first `resolve` of the name still warns: `lookup` did not use up the warning.
+    tracing::subscriber::with_default(captured.clone(), || {
+        assert!(Pricing::builtin().resolve(name).is_err());
+    });
+    assert_eq!(captured.0.lock().unwrap().len(), 1);
+}
+
 // ---------------------------------------------------------------------------------------
 // Pricing files
 // ---------------------------------------------------------------------------------------
@@ -969,7 +991,7 @@ fn prices_in_code() {
 proptest! {
     #[test]
     fn resolve_never_panics(name in "\\PC{0,40}") {
-        let _ = Pricing::builtin().resolve(&name);
+        let _ = Pricing::builtin().lookup(&name);
     }
 
     #[test]
@@ -977,6 +999,6 @@ proptest! {
         prefix in "(openai/|azure/|bedrock/|us\\.|anthropic\\.|vertex_ai/|models/|)",
         body in "[a-z0-9.@:-]{0,30}",
     ) {
-        let _ = Pricing::builtin().resolve(&format!("{prefix}{body}"));
+        let _ = Pricing::builtin().lookup(&format!("{prefix}{body}"));
     }
 }

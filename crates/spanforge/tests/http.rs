@@ -125,8 +125,7 @@ async fn one_trace_across_two_services() {
                     let client = client.clone();
                     async move {
                         let step = tracing::info_span!("fetch_from_b");
-                        let _ = &step;
-                        let body = tracing::Instrument::instrument(
+                        tracing::Instrument::instrument(
                             async {
                                 client
                                     .get(format!("http://{b}/b/profiles/7"))
@@ -139,8 +138,7 @@ async fn one_trace_across_two_services() {
                             },
                             step,
                         )
-                        .await;
-                        body
+                        .await
                     }
                 }),
             )

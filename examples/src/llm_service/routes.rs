@@ -13,7 +13,8 @@ use spanforge::health::Health;
 use spanforge::http::ServerLayer;
 use tracing::instrument;
 
-use super::store::{Prompt, Store};
+use super::llm;
+use super::store::{Prompt, Store, StoreError};
 use super::template::render;
 
 /// The service's routes over `store`, instrumented with spanforge's server layer, with
@@ -53,9 +54,10 @@ async fn create_prompt(State(store): State<Store>, Json(body): Json<NewPrompt>) 
         version: body.version,
         template: body.template,
     };
-    match store.add_prompt(prompt.clone()) {
+    match store.add_prompt(&prompt).await {
         Ok(()) => (StatusCode::CREATED, Json(prompt)).into_response(),
-        Err(reason) => error(StatusCode::CONFLICT, &reason),
+        Err(e @ StoreError::Conflict { .. }) => error(StatusCode::CONFLICT, &e.to_string()),
+        Err(e) => store_failed(&e),
     }
 }
 
@@ -73,23 +75,44 @@ async fn run_prompt(
     body: Option<Json<RunRequest>>,
 ) -> Response {
     let request = body.map(|Json(r)| r).unwrap_or_default();
-    let Some(prompt) = store.prompt(&name, request.version) else {
-        return error(StatusCode::NOT_FOUND, &format!("no prompt named {name}"));
+    let prompt = match store.prompt(&name, request.version).await {
+        Ok(Some(prompt)) => prompt,
+        Ok(None) => return error(StatusCode::NOT_FOUND, &format!("no prompt named {name}")),
+        Err(e) => return store_failed(&e),
     };
     tracing::Span::current().record("prompt.version", i64::from(prompt.version));
     let input = render(&prompt.template, &request.variables);
-    // The model call comes with the LLM integration; until then the rendered input is echoed.
-    let output = input.clone();
-    let run = store.add_run(&prompt, input, output);
-    tracing::info!(run.id = run.id as i64, "prompt run recorded");
-    (StatusCode::OK, Json(run)).into_response()
+    // An instrumented call: a `chat {model}` span under this one, with usage and cost.
+    let completion = match llm::current().complete(&prompt, &input).await {
+        Ok(completion) => completion,
+        Err(e) => {
+            tracing::error!(
+                error = &e as &(dyn std::error::Error + 'static),
+                "model call failed"
+            );
+            return e.into_response();
+        }
+    };
+    let run = match store
+        .add_run(&prompt, input, completion.output.clone())
+        .await
+    {
+        Ok(run) => run,
+        Err(e) => return store_failed(&e),
+    };
+    tracing::info!(
+        run.id = run.id as i64,
+        gen_ai.usage.cost = completion.cost_usd,
+        "prompt run recorded"
+    );
+    (StatusCode::OK, Json(completion.with_run(&run))).into_response()
 }
 
-async fn list_runs(
-    State(store): State<Store>,
-    Path(name): Path<String>,
-) -> Json<serde_json::Value> {
-    Json(json!({ "prompt": name, "runs": store.runs(&name) }))
+async fn list_runs(State(store): State<Store>, Path(name): Path<String>) -> Response {
+    match store.runs(&name).await {
+        Ok(runs) => Json(json!({ "prompt": name, "runs": runs })).into_response(),
+        Err(e) => store_failed(&e),
+    }
 }
 
 /// Always fails: exercises the error path (a 500, an error log and an exception event).
@@ -101,6 +124,15 @@ async fn boom() -> Response {
         "request failed"
     );
     error(StatusCode::INTERNAL_SERVER_ERROR, "boom")
+}
+
+/// A storage failure: logged (with the trace) and answered with a 503.
+fn store_failed(e: &StoreError) -> Response {
+    tracing::error!(
+        error = e as &(dyn std::error::Error + 'static),
+        "storage failed"
+    );
+    error(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable")
 }
 
 fn error(status: StatusCode, message: &str) -> Response {

@@ -148,6 +148,7 @@ pub struct Config {
     pub(crate) log_format: LogFormat,
     pub(crate) install_subscriber: bool,
     pub(crate) extra_span_exporters: Vec<NamedSpanExporter>,
+    pub(crate) pricing_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -174,6 +175,7 @@ impl Default for Config {
             log_format: LogFormat::default(),
             install_subscriber: true,
             extra_span_exporters: Vec::new(),
+            pricing_file: None,
         }
     }
 }
@@ -202,6 +204,7 @@ impl fmt::Debug for Config {
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
             .field("extra_span_exporters", &extra)
+            .field("pricing_file", &self.pricing_file)
             .finish_non_exhaustive() // endpoints and headers may carry credentials
     }
 }
@@ -284,6 +287,7 @@ impl Config {
         if let Some(raw) = env.get("SPANFORGE_LOG_FORMAT") {
             c.log_format = LogFormat::parse(&raw)?;
         }
+        c.pricing_file = env.get(crate::cost::Pricing::ENV_VAR).map(Into::into);
         Ok(c)
     }
 
@@ -446,6 +450,14 @@ impl Config {
     /// into a subscriber of your own.
     pub fn with_install_subscriber(mut self, install: bool) -> Self {
         self.install_subscriber = install;
+        self
+    }
+
+    /// Prices to add to or override in the built-in pricing table (`SPANFORGE_PRICING_FILE`),
+    /// a `.json` or `.toml` file (see `docs/cost.md`). [`init`](crate::init) reads it and
+    /// refuses to start if it is malformed, naming the line and the reason.
+    pub fn with_pricing_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.pricing_file = Some(path.into());
         self
     }
 
