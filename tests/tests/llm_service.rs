@@ -183,6 +183,12 @@ async fn llm_service_serves_its_routes_and_flushes_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(runs["runs"].as_array().unwrap().len(), 1);
+    // The run is stored with its model, usage and cost.
+    let stored = &runs["runs"][0];
+    assert_eq!(stored["cost_usd"], run["cost_usd"]);
+    assert_eq!(stored["input_tokens"], run["usage"]["input"]);
+    assert_eq!(stored["output_tokens"], run["usage"]["output"]);
+    assert_eq!(stored["model"], run["model"]);
 
     let missing = client
         .post(format!("{base}/prompts/nope/run"))

@@ -167,6 +167,22 @@ impl Llm {
 }
 
 impl Completion {
+    /// What the store keeps of this completion.
+    pub fn run_usage(&self) -> super::store::RunUsage {
+        super::store::RunUsage {
+            model: Some(self.model.clone()),
+            input_tokens: self
+                .usage
+                .as_ref()
+                .map(|u| i64::try_from(u.input).unwrap_or(i64::MAX)),
+            output_tokens: self
+                .usage
+                .as_ref()
+                .map(|u| i64::try_from(u.output).unwrap_or(i64::MAX)),
+            cost_usd: self.cost_usd,
+        }
+    }
+
     /// `run` (any serializable record) with the model, usage and cost added:
     /// `{…run, "provider", "model", "usage": {"input", "output", "cache_read", …}, "cost_usd"}`.
     pub fn with_run(&self, run: &impl Serialize) -> Value {

@@ -11,5 +11,5 @@ mod store;
 mod template;
 
 pub use routes::router;
-pub use store::{Prompt, Run, Store, StoreError};
+pub use store::{Prompt, Run, RunUsage, Store, StoreError};
 pub use template::render;

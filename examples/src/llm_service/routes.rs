@@ -94,7 +94,12 @@ async fn run_prompt(
         }
     };
     let run = match store
-        .add_run(&prompt, input, completion.output.clone())
+        .add_run(
+            &prompt,
+            input,
+            completion.output.clone(),
+            completion.run_usage(),
+        )
         .await
     {
         Ok(run) => run,

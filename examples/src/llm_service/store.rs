@@ -34,6 +34,22 @@ pub struct Run {
     pub input: String,
     /// The model's answer.
     pub output: String,
+    /// The model that answered, usage and cost (absent for runs with no model call).
+    #[serde(flatten)]
+    pub usage: RunUsage,
+}
+
+/// What a run cost: stored with the run so `GET /prompts/{name}/runs` can be summed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunUsage {
+    /// The model that answered.
+    pub model: Option<String>,
+    /// Input tokens (including cached ones).
+    pub input_tokens: Option<i64>,
+    /// Output tokens (including reasoning).
+    pub output_tokens: Option<i64>,
+    /// Cost in US dollars; absent when the model's price is unknown.
+    pub cost_usd: Option<f64>,
 }
 
 /// What can go wrong in the store.
@@ -83,6 +99,14 @@ CREATE TABLE IF NOT EXISTS runs (
     output TEXT NOT NULL
 )";
 
+/// Columns added after the first schema; an existing database gets them on start.
+const RUN_USAGE_COLUMNS: [&str; 4] = [
+    "ALTER TABLE runs ADD COLUMN model TEXT",
+    "ALTER TABLE runs ADD COLUMN input_tokens INTEGER",
+    "ALTER TABLE runs ADD COLUMN output_tokens INTEGER",
+    "ALTER TABLE runs ADD COLUMN cost_usd REAL",
+];
+
 /// Prompts and runs, shared between requests. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -111,7 +135,13 @@ impl Store {
         }
         let path = database_url.strip_prefix("file:").unwrap_or(database_url);
         let db = Database::open_local(path).await?;
-        db.connect()?.execute_batch(SCHEMA).await?;
+        let conn = db.connect()?;
+        conn.execute_batch(SCHEMA).await?;
+        for column in RUN_USAGE_COLUMNS {
+            // "duplicate column name" on a database that already has it.
+            let _ = conn.execute(column, ()).await;
+        }
+        drop(conn);
         let pool = db.pool().name("llm_service").max_size(8).build()?;
         Ok(Store { pool, cache: None })
     }
@@ -259,17 +289,22 @@ impl Store {
         prompt: &Prompt,
         input: String,
         output: String,
+        usage: RunUsage,
     ) -> Result<Run, StoreError> {
         let conn = self.pool.get().await?;
         let mut inserted = conn
             .query(
-                "INSERT INTO runs (prompt, version, input, output) VALUES (?1, ?2, ?3, ?4) \
-                 RETURNING id",
+                "INSERT INTO runs (prompt, version, input, output, model, input_tokens, \
+                 output_tokens, cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
                 params![
                     prompt.name.as_str(),
                     prompt.version,
                     input.as_str(),
-                    output.as_str()
+                    output.as_str(),
+                    usage.model.clone(),
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.cost_usd
                 ],
             )
             .await?;
@@ -284,6 +319,7 @@ impl Store {
             version: prompt.version,
             input,
             output,
+            usage,
         })
     }
 
@@ -296,7 +332,8 @@ impl Store {
         let conn = self.pool.get().await?;
         let mut rows = conn
             .query(
-                "SELECT id, prompt, version, input, output FROM runs WHERE prompt = ?1 ORDER BY id",
+                "SELECT id, prompt, version, input, output, model, input_tokens, output_tokens, \
+                 cost_usd FROM runs WHERE prompt = ?1 ORDER BY id",
                 [name],
             )
             .await?;
@@ -308,6 +345,12 @@ impl Store {
                 version: row.get(2)?,
                 input: row.get(3)?,
                 output: row.get(4)?,
+                usage: RunUsage {
+                    model: row.get(5)?,
+                    input_tokens: row.get(6)?,
+                    output_tokens: row.get(7)?,
+                    cost_usd: row.get(8)?,
+                },
             });
         }
         Ok(runs)
