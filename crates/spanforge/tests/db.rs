@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -26,48 +25,10 @@ use tracing::Instrument;
 
 const WAIT: Duration = Duration::from_secs(15);
 
-struct Shared {
-    receiver: OtlpReceiver,
-    _telemetry: spanforge::Telemetry,
-}
+mod common;
 
-/// Start the receiver on a runtime of its own and install one pipeline exporting to it.
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                tx.send(OtlpReceiver::start().await.unwrap()).unwrap();
-                std::future::pending::<()>().await;
-            });
-        });
-        let receiver = rx.recv().unwrap();
-        let telemetry = spanforge::init(
-            spanforge::Config::default()
-                .with_service_name("db-test")
-                .with_otlp_endpoint(receiver.grpc_endpoint())
-                .with_otlp_protocol(spanforge::Protocol::Grpc)
-                .with_log_format(spanforge::LogFormat::None)
-                .with_span_batch(spanforge::BatchSettings {
-                    max_queue_size: 8192,
-                    max_export_batch_size: 512,
-                    scheduled_delay: Duration::from_millis(50),
-                    export_timeout: Duration::from_secs(5),
-                })
-                .with_metric_export_interval(Duration::from_millis(200)),
-        )
-        .unwrap();
-        Shared {
-            receiver,
-            _telemetry: telemetry,
-        }
-    })
+fn shared() -> &'static common::Shared {
+    common::shared("db-test")
 }
 
 fn receiver() -> &'static OtlpReceiver {

@@ -17,11 +17,11 @@ use spanforge::llm::{
     ChatRequest, ContentCapture, EmbeddingsRequest, Error, Generation, Message, ToolDefinition,
     anthropic, openai,
 };
+use spanforge_testkit::ReceivedSpan;
 use spanforge_testkit::llm::{FakeLlm, Fault, Reply, Tokens};
 use spanforge_testkit::otlp::{
     AttrValue, DataPoint, ReceivedMetric, SpanKind, StatusCode as SpanStatus,
 };
-use spanforge_testkit::{OtlpReceiver, ReceivedSpan};
 use tracing::Instrument as _;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -34,47 +34,10 @@ const DURATION_BUCKETS: [f64; 14] = [
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 ];
 
-struct Shared {
-    receiver: OtlpReceiver,
-    _telemetry: spanforge::Telemetry,
-}
+mod common;
 
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                tx.send(OtlpReceiver::start().await.unwrap()).unwrap();
-                std::future::pending::<()>().await;
-            });
-        });
-        let receiver = rx.recv().unwrap();
-        let telemetry = spanforge::init(
-            spanforge::Config::default()
-                .with_service_name("llm-test")
-                .with_otlp_endpoint(receiver.grpc_endpoint())
-                .with_otlp_protocol(spanforge::Protocol::Grpc)
-                .with_log_format(spanforge::LogFormat::None)
-                .with_span_batch(spanforge::BatchSettings {
-                    max_queue_size: 8192,
-                    max_export_batch_size: 512,
-                    scheduled_delay: Duration::from_millis(50),
-                    export_timeout: Duration::from_secs(5),
-                })
-                .with_metric_export_interval(Duration::from_millis(200)),
-        )
-        .unwrap();
-        Shared {
-            receiver,
-            _telemetry: telemetry,
-        }
-    })
+fn shared() -> &'static common::Shared {
+    common::shared("llm-test")
 }
 
 /// $2 input, $0.50 cache reads, $2.50 cache writes, $8 output per million tokens, for every
