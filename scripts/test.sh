@@ -42,6 +42,8 @@ suite() {
 rust_suite() {
   set -e
   scripts/install-test-tools.sh
+  # Programs the suites talk to, built or installed once and cached.
+  scripts/install-langfuse-schema.sh >/dev/null
   cargo fmt --all -- --check
   scripts/check-deps.sh
   cargo clippy --workspace --all-targets --all-features --locked -- -D warnings

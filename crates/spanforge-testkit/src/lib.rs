@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod langfuse;
 pub mod llm;
 pub mod otlp;
 
+pub use langfuse::{FakeLangfuse, FakeResponse, LangfuseRequest, LangfuseSpan};
 pub use llm::{FakeLlm, Reply};
 pub use otlp::{
     AttrValue, Attributes, Fault, OtlpReceiver, OtlpReceiverBuilder, ReceivedLog, ReceivedMetric,
