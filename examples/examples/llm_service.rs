@@ -26,13 +26,18 @@ const DEFAULT_DATABASE_URL: &str = "llm_service.db";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let telemetry = spanforge::init(
-        spanforge::Config::from_env()?
-            .with_service_name(
-                std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "llm_service".into()),
-            )
-            .with_service_version(env!("CARGO_PKG_VERSION")),
-    )?;
+    let mut config = spanforge::Config::from_env()?
+        .with_service_name(
+            std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "llm_service".into()),
+        )
+        .with_service_version(env!("CARGO_PKG_VERSION"));
+    // LLM traces also go to Langfuse when its keys are set (each destination has its own queue).
+    if std::env::var_os("LANGFUSE_PUBLIC_KEY").is_some() {
+        let langfuse = spanforge_langfuse::LangfuseExporter::from_env()
+            .context("configuring the Langfuse exporter")?;
+        config = config.with_span_exporter("langfuse", langfuse);
+    }
+    let telemetry = spanforge::init(config)?;
     let port: u16 = match std::env::var("PORT") {
         Ok(raw) => raw
             .parse()

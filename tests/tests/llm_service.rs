@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use spanforge_testkit::OtlpReceiver;
+use spanforge_testkit::langfuse::FakeLangfuse;
 use spanforge_testkit::llm::{FakeLlm, Reply};
 use spanforge_testkit::otlp::{SpanKind, StatusCode};
 
@@ -41,6 +42,15 @@ struct Service {
 impl Service {
     /// Starts the binary; its model is `llm` (an OpenAI-compatible fake), or none.
     async fn start(receiver: &OtlpReceiver, llm: Option<&FakeLlm>) -> Service {
+        Service::start_with(receiver, llm, &[]).await
+    }
+
+    /// [`Service::start`] with extra environment variables.
+    async fn start_with(
+        receiver: &OtlpReceiver,
+        llm: Option<&FakeLlm>,
+        extra_env: &[(&str, String)],
+    ) -> Service {
         let port = free_port();
         let database = std::env::temp_dir().join(format!(
             "spanforge-e2e-llm_service-{}-{port}.db",
@@ -55,9 +65,14 @@ impl Service {
             "ANTHROPIC_BASE_URL",
             "LLM_PROVIDER",
             "LLM_MODEL",
+            "LANGFUSE_PUBLIC_KEY",
+            "LANGFUSE_SECRET_KEY",
+            "LANGFUSE_BASE_URL",
+            "LANGFUSE_HOST",
         ] {
             command.env_remove(var);
         }
+        command.envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())));
         if let Some(llm) = llm {
             // No key: an OpenAI-compatible server at a base URL needs none.
             command.env("OPENAI_BASE_URL", llm.openai_base_url());
@@ -419,4 +434,86 @@ async fn without_an_llm_runs_answer_503() {
         "{body}"
     );
     assert!(service.terminate().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_traces_also_reach_langfuse_when_its_keys_are_set() {
+    let receiver = OtlpReceiver::start().await.unwrap();
+    let llm = FakeLlm::start().await.unwrap();
+    llm.push(Reply::text("Hello, Ada!").with_usage(1200, 30));
+    let langfuse = FakeLangfuse::start().unwrap();
+    let service = Service::start_with(
+        &receiver,
+        Some(&llm),
+        &[
+            ("LANGFUSE_PUBLIC_KEY", "pk-lf-test".to_owned()),
+            ("LANGFUSE_SECRET_KEY", "sk-lf-secret".to_owned()),
+            ("LANGFUSE_BASE_URL", langfuse.base_url()),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let base = service.base.clone();
+    let created = client
+        .post(format!("{base}/prompts"))
+        .json(
+            &serde_json::json!({"name": "greet", "version": 2, "template": "Say hello to {{who}}"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let run = client
+        .post(format!("{base}/prompts/greet/run"))
+        .json(&serde_json::json!({"variables": {"who": "Ada"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run.status(), 200);
+    // A request with no LLM call: it must not reach Langfuse.
+    client
+        .get(format!("{base}/prompts/greet/runs"))
+        .send()
+        .await
+        .unwrap();
+    assert!(service.terminate().success());
+
+    let generation = langfuse
+        .wait_for_span(WAIT, |s| {
+            s.attributes.get_str("gen_ai.operation.name") == Some("chat")
+        })
+        .await
+        .expect("the LLM span reached Langfuse");
+    assert_eq!(
+        generation.attributes.get_str("langfuse.observation.type"),
+        Some("generation")
+    );
+    assert_eq!(
+        generation
+            .attributes
+            .get_str("langfuse.observation.prompt.name"),
+        Some("greet")
+    );
+    let spans = langfuse.accepted_spans();
+    assert!(
+        spans.iter().all(|s| s.trace_id == generation.trace_id),
+        "only the LLM trace is sent: {:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    let requests = langfuse.requests();
+    assert!(requests.iter().all(|r| {
+        r.path == "/api/public/otel/v1/traces"
+            && r.authorization
+                .as_deref()
+                .is_some_and(|a| a.starts_with("Basic "))
+            && r.ingestion_version.as_deref() == Some("4")
+    }));
+    // The OTLP collector still got everything.
+    assert!(
+        receiver.span_named("GET /prompts/{name}/runs").is_some()
+            || receiver
+                .wait_for_span_named("GET /prompts/{name}/runs", WAIT)
+                .await
+                .is_ok()
+    );
 }
