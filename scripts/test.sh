@@ -42,8 +42,12 @@ suite() {
 rust_suite() {
   set -e
   scripts/install-test-tools.sh
-  # Programs the suites talk to, built or installed once and cached.
+  # Programs the suites talk to, built or installed once and cached: Langfuse's schema, the
+  # collector distribution, Jaeger (the trace backend of the end-to-end suite), Prometheus.
   scripts/install-langfuse-schema.sh >/dev/null
+  scripts/install-ops-tools.sh >/dev/null
+  scripts/build-collector.sh >/dev/null
+  scripts/install-jaeger.sh >/dev/null
   cargo fmt --all -- --check
   scripts/check-deps.sh
   cargo clippy --workspace --all-targets --all-features --locked -- -D warnings

@@ -24,10 +24,20 @@ use super::server::ConnHandle;
 use super::store::PendingRecord;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let prefix = shared.config.http_path_prefix.clone();
     Router::new()
-        .route("/v1/traces", any(export::<ExportTraceServiceRequest>))
-        .route("/v1/metrics", any(export::<ExportMetricsServiceRequest>))
-        .route("/v1/logs", any(export::<ExportLogsServiceRequest>))
+        .route(
+            &format!("{prefix}/v1/traces"),
+            any(export::<ExportTraceServiceRequest>),
+        )
+        .route(
+            &format!("{prefix}/v1/metrics"),
+            any(export::<ExportMetricsServiceRequest>),
+        )
+        .route(
+            &format!("{prefix}/v1/logs"),
+            any(export::<ExportLogsServiceRequest>),
+        )
         .fallback(not_found)
         .with_state(shared)
 }
@@ -35,8 +45,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 async fn not_found(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     let reason = format!(
-        "no OTLP endpoint at {}; use /v1/traces, /v1/metrics or /v1/logs",
-        parts.uri.path()
+        "no OTLP endpoint at {}; use {prefix}/v1/traces, {prefix}/v1/metrics or {prefix}/v1/logs",
+        parts.uri.path(),
+        prefix = shared.config.http_path_prefix,
     );
     let mut pending = PendingRecord::new(
         &shared.store,

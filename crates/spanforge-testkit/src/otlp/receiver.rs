@@ -24,6 +24,8 @@ const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) max_body_bytes: usize,
+    /// Prefix of the OTLP/HTTP paths (`""`, or e.g. `/api/public/otel`).
+    pub(crate) http_path_prefix: String,
 }
 
 /// State shared by the handle and the request handlers.
@@ -69,6 +71,7 @@ pub struct OtlpReceiverBuilder {
     grpc_port: u16,
     http_port: u16,
     max_body_bytes: usize,
+    http_path_prefix: String,
 }
 
 impl Default for OtlpReceiverBuilder {
@@ -78,6 +81,7 @@ impl Default for OtlpReceiverBuilder {
             grpc_port: 0,
             http_port: 0,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            http_path_prefix: String::new(),
         }
     }
 }
@@ -109,6 +113,44 @@ impl OtlpReceiverBuilder {
         self
     }
 
+    /// Serves OTLP/HTTP under a path prefix: with `/api/public/otel`, traces are posted to
+    /// `/api/public/otel/v1/traces` (Langfuse's OTLP endpoint). A trailing `/` is ignored;
+    /// [`OtlpReceiver::http_endpoint`] and [`OtlpReceiver::http_url`] include the prefix.
+    /// Default: no prefix.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use spanforge_testkit::otlp::{OtlpReceiver, Signal};
+    ///
+    /// let langfuse = OtlpReceiver::builder()
+    ///     .with_http_path_prefix("/api/public/otel")
+    ///     .start()
+    ///     .await?;
+    /// let url = langfuse.http_url(Signal::Traces);
+    /// assert!(url.ends_with("/api/public/otel/v1/traces"));
+    /// let post = |url: String| {
+    ///     reqwest::Client::new()
+    ///         .post(url)
+    ///         .header("content-type", "application/json")
+    ///         .body("{}")
+    ///         .send()
+    /// };
+    /// assert_eq!(post(url).await?.status(), 200);
+    /// let unprefixed = format!("http://{}/v1/traces", langfuse.http_addr());
+    /// assert_eq!(post(unprefixed).await?.status(), 404);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_http_path_prefix(mut self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        self.http_path_prefix = if prefix.is_empty() || prefix.starts_with('/') {
+            prefix.to_owned()
+        } else {
+            format!("/{prefix}")
+        };
+        self
+    }
+
     /// Binds both listeners and starts serving.
     ///
     /// # Errors
@@ -127,6 +169,7 @@ impl OtlpReceiverBuilder {
             store: Store::new(),
             config: Config {
                 max_body_bytes: self.max_body_bytes,
+                http_path_prefix: self.http_path_prefix,
             },
             faults: Mutex::new(FaultPlan::default()),
         });
@@ -214,15 +257,24 @@ impl OtlpReceiver {
     }
 
     /// The OTLP/HTTP base endpoint, `http://127.0.0.1:PORT`; signals live under `/v1/traces`,
-    /// `/v1/metrics` and `/v1/logs` (what `OTEL_EXPORTER_OTLP_ENDPOINT` expects).
+    /// `/v1/metrics` and `/v1/logs` (what `OTEL_EXPORTER_OTLP_ENDPOINT` expects). With
+    /// [`OtlpReceiverBuilder::with_http_path_prefix`], `http://127.0.0.1:PORT/<prefix>`.
     pub fn http_endpoint(&self) -> String {
-        format!("http://{}", self.http_addr)
+        format!(
+            "http://{}{}",
+            self.http_addr, self.shared.config.http_path_prefix
+        )
     }
 
     /// The full OTLP/HTTP URL of one signal, e.g. `http://127.0.0.1:PORT/v1/traces` (what the
     /// signal-specific `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` expects).
     pub fn http_url(&self, signal: Signal) -> String {
-        format!("http://{}{}", self.http_addr, signal.http_path())
+        format!(
+            "http://{}{}{}",
+            self.http_addr,
+            self.shared.config.http_path_prefix,
+            signal.http_path()
+        )
     }
 
     /// The gRPC listener's address.
