@@ -106,6 +106,21 @@ fn tracing_span(c: &mut Criterion) {
         });
     });
 
+    // spanforge's provider and queue behind a bare tracing-opentelemetry layer: separates the
+    // cost of the layer configuration from that of the provider.
+    let provider = telemetry.tracer_provider().expect("traces on").clone();
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        group.bench_function("tracing_opentelemetry_spanforge_queue", |b| {
+            b.iter(|| {
+                let span =
+                    tracing::info_span!("render_prompt", prompt.name = "greet", prompt.version = 3);
+                drop(black_box(span.enter()));
+            })
+        });
+    });
+
     let sdk = sdk_batch_provider();
     let layer = tracing_opentelemetry::layer().with_tracer(sdk.tracer("bench"));
     let subscriber = tracing_subscriber::registry().with(layer);
