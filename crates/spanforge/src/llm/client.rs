@@ -252,6 +252,18 @@ impl Transport {
     }
 
     /// The whole body of `response`, as `T`.
+    /// A non-streaming call: POST `body` to `path` and parse the JSON answer.
+    pub(crate) async fn post_json<T: DeserializeOwned>(
+        &self,
+        span: &GenerationSpan,
+        path: &str,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<T, Error> {
+        let response = self.post(span, path, body, &[], deadline).await?;
+        self.read_json(response, deadline).await
+    }
+
     pub(crate) async fn read_json<T: DeserializeOwned>(
         &self,
         response: reqwest::Response,

@@ -196,19 +196,14 @@ impl Client {
         let body = wire::messages_body(&request, false)
             .to_string()
             .into_bytes();
-        let response = match self
+        let message: wire::MessageResponse = match self
             .transport
-            .post(&span, "v1/messages", body, &[], deadline)
+            .post_json(&span, "v1/messages", body, deadline)
             .await
         {
-            Ok(r) => r,
+            Ok(v) => v,
             Err(e) => return Err(fail(span, e)),
         };
-        let message: wire::MessageResponse =
-            match self.transport.read_json(response, deadline).await {
-                Ok(m) => m,
-                Err(e) => return Err(fail(span, e)),
-            };
         let mut response = message.into_response();
         finish_chat(span, &mut response);
         Ok(response)

@@ -246,19 +246,14 @@ impl Client {
         let deadline = Instant::now() + self.transport.timeout;
         let span = self.start_chat(&request, false);
         let body = wire::chat_body(&request, false).to_string().into_bytes();
-        let response = match self
+        let completion: wire::ChatCompletion = match self
             .transport
-            .post(&span, "chat/completions", body, &[], deadline)
+            .post_json(&span, "chat/completions", body, deadline)
             .await
         {
-            Ok(r) => r,
+            Ok(v) => v,
             Err(e) => return Err(fail(span, e)),
         };
-        let completion: wire::ChatCompletion =
-            match self.transport.read_json(response, deadline).await {
-                Ok(c) => c,
-                Err(e) => return Err(fail(span, e)),
-            };
         let mut response = completion.into_response();
         finish_chat(span, &mut response);
         Ok(response)
@@ -318,17 +313,12 @@ impl Client {
         }
         let span = generation.start();
         let body = wire::embeddings_body(&request).to_string().into_bytes();
-        let response = match self
+        let embeddings: wire::Embeddings = match self
             .transport
-            .post(&span, "embeddings", body, &[], deadline)
+            .post_json(&span, "embeddings", body, deadline)
             .await
         {
-            Ok(r) => r,
-            Err(e) => return Err(fail(span, e)),
-        };
-        let embeddings: wire::Embeddings = match self.transport.read_json(response, deadline).await
-        {
-            Ok(e) => e,
+            Ok(v) => v,
             Err(e) => return Err(fail(span, e)),
         };
         let mut response = embeddings.into_response();
