@@ -75,12 +75,7 @@ fn example_binary() -> PathBuf {
 }
 
 fn free_addr() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("127.0.0.1:{port}")
+    spanforge_testkit::ports::unused_addr()
 }
 
 /// A scratch directory, removed on drop.

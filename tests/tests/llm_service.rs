@@ -26,11 +26,7 @@ fn example_binary() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    spanforge_testkit::ports::unused_port()
 }
 
 struct Service {

@@ -4,6 +4,7 @@
 pub mod langfuse;
 pub mod llm;
 pub mod otlp;
+pub mod ports;
 
 pub use langfuse::{FakeLangfuse, FakeResponse, LangfuseRequest, LangfuseSpan};
 pub use llm::{FakeLlm, Reply};

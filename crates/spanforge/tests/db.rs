@@ -104,11 +104,7 @@ fn remove_db(path: &Path) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    spanforge_testkit::ports::unused_port()
 }
 
 async fn serve(app: Router) -> SocketAddr {

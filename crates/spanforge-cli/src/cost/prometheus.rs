@@ -1,0 +1,1 @@
+//! Cost rows from Prometheus: the production view of `spanforge cost`.

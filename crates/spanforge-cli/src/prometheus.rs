@@ -1,0 +1,1 @@
+//! A small client for Prometheus' HTTP query API.

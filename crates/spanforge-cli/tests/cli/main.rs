@@ -1,0 +1,9 @@
+//! The `spanforge` command's suite: one test binary, one module per subcommand.
+
+mod api;
+mod cost;
+mod doctor;
+mod report;
+mod serve;
+mod support;
+mod ui;

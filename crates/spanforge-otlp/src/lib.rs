@@ -1,0 +1,1 @@
+//! Placeholder: the OTLP decoding moves here from the test kit.
