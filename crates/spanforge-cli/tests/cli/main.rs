@@ -1,5 +1,7 @@
 //! The `spanforge` command's suite: one test binary, one module per subcommand.
 
+#![allow(unreachable_pub)]
+
 mod api;
 mod cost;
 mod doctor;

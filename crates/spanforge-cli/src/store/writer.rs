@@ -1,0 +1,313 @@
+//! The writer thread: the only connection that writes.
+
+use std::collections::HashMap;
+
+use libsql::{Connection, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use super::record::{Batch, LogRecord, PointRecord, SpanRecord};
+use super::retention::{Retention, RetentionReport};
+use super::StoreError;
+
+/// Requests to the writer.
+#[derive(Debug)]
+pub(super) enum Message {
+    Write(Batch, oneshot::Sender<Result<WriteSummary, StoreError>>),
+    Retain(Retention, oneshot::Sender<Result<RetentionReport, StoreError>>),
+}
+
+/// What a write stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Spans inserted.
+    pub spans: usize,
+    /// Spans skipped because they were already stored.
+    pub duplicate_spans: usize,
+    /// Log records inserted.
+    pub logs: usize,
+    /// Metric points inserted.
+    pub points: usize,
+}
+
+/// Spans committed together at most; more waiting batches wait for the next transaction.
+const MAX_SPANS_PER_TRANSACTION: usize = 50_000;
+
+pub(super) fn spawn(conn: Connection, mut inbox: mpsc::Receiver<Message>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("spanforge-store-writer".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    tracing::error!(%error, "the store writer cannot start");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let mut writer = Writer { conn };
+                while let Some(first) = inbox.recv().await {
+                    let mut writes = Vec::new();
+                    let mut spans = 0;
+                    let mut next = Some(first);
+                    // Coalesce what is already waiting into one transaction.
+                    while let Some(message) = next.take() {
+                        match message {
+                            Message::Write(batch, ack) => {
+                                spans += batch.spans.len();
+                                writes.push((batch, ack));
+                            }
+                            Message::Retain(retention, ack) => {
+                                writer.flush(std::mem::take(&mut writes)).await;
+                                spans = 0;
+                                let _ = ack.send(writer.retain(retention).await);
+                            }
+                        }
+                        if spans < MAX_SPANS_PER_TRANSACTION {
+                            next = inbox.try_recv().ok();
+                        }
+                    }
+                    writer.flush(writes).await;
+                }
+            });
+        })?;
+    Ok(())
+}
+
+type Ack = oneshot::Sender<Result<WriteSummary, StoreError>>;
+
+struct Writer {
+    conn: Connection,
+}
+
+impl Writer {
+    /// Commits all batches in one transaction; if that fails, each batch on its own, so one
+    /// bad request cannot fail the others.
+    async fn flush(&mut self, writes: Vec<(Batch, Ack)>) {
+        if writes.is_empty() {
+            return;
+        }
+        if writes.len() == 1 {
+            let (batch, ack) = writes.into_iter().next().expect("one write");
+            let result = self.transaction(&[&batch]).await.map(|mut s| s.remove(0));
+            let _ = ack.send(result);
+            return;
+        }
+        let batches: Vec<&Batch> = writes.iter().map(|(batch, _)| batch).collect();
+        match self.transaction(&batches).await {
+            Ok(summaries) => {
+                for ((_, ack), summary) in writes.into_iter().zip(summaries) {
+                    let _ = ack.send(Ok(summary));
+                }
+            }
+            Err(_) => {
+                for (batch, ack) in writes {
+                    let result = self.transaction(&[&batch]).await.map(|mut s| s.remove(0));
+                    let _ = ack.send(result);
+                }
+            }
+        }
+    }
+
+    async fn transaction(&mut self, batches: &[&Batch]) -> Result<Vec<WriteSummary>, StoreError> {
+        self.conn.execute("BEGIN IMMEDIATE", ()).await?;
+        match self.insert_all(batches).await {
+            Ok(summaries) => match self.conn.execute("COMMIT", ()).await {
+                Ok(_) => Ok(summaries),
+                Err(error) => {
+                    let _ = self.conn.execute("ROLLBACK", ()).await;
+                    Err(error.into())
+                }
+            },
+            Err(error) => {
+                let _ = self.conn.execute("ROLLBACK", ()).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn insert_all(&mut self, batches: &[&Batch]) -> Result<Vec<WriteSummary>, StoreError> {
+        let insert_span = self.conn.prepare(INSERT_SPAN).await?;
+        let upsert_trace = self.conn.prepare(UPSERT_TRACE).await?;
+        let insert_log = self.conn.prepare(INSERT_LOG).await?;
+        let insert_point = self.conn.prepare(INSERT_POINT).await?;
+        let mut summaries = Vec::with_capacity(batches.len());
+        let mut traces: HashMap<&str, TraceDelta<'_>> = HashMap::new();
+        for batch in batches {
+            let mut summary = WriteSummary::default();
+            for span in &batch.spans {
+                let inserted = insert_span.execute(span_params(span)).await?;
+                insert_span.reset();
+                if inserted == 0 {
+                    summary.duplicate_spans += 1;
+                    continue;
+                }
+                summary.spans += 1;
+                traces.entry(&span.trace_id).or_default().add(span);
+            }
+            for log in &batch.logs {
+                insert_log.execute(log_params(log)).await?;
+                insert_log.reset();
+                summary.logs += 1;
+            }
+            for point in &batch.points {
+                insert_point.execute(point_params(point)).await?;
+                insert_point.reset();
+                summary.points += 1;
+            }
+            summaries.push(summary);
+        }
+        for (trace_id, delta) in traces {
+            upsert_trace.execute(delta.params(trace_id)).await?;
+            upsert_trace.reset();
+        }
+        Ok(summaries)
+    }
+
+    async fn retain(&mut self, retention: Retention) -> Result<RetentionReport, StoreError> {
+        super::retention::enforce(&self.conn, retention).await
+    }
+}
+
+/// What the spans of one request add to their trace's summary row.
+#[derive(Default)]
+struct TraceDelta<'a> {
+    root: Option<&'a SpanRecord>,
+    first: Option<&'a SpanRecord>,
+    start_ns: i64,
+    end_ns: i64,
+    spans: i64,
+    errors: i64,
+    llm_calls: i64,
+    cost_usd: f64,
+}
+
+impl<'a> TraceDelta<'a> {
+    fn add(&mut self, span: &'a SpanRecord) {
+        if self.first.is_none() {
+            self.first = Some(span);
+            self.start_ns = span.start_ns;
+            self.end_ns = span.end_ns;
+        }
+        if span.parent_span_id.is_none() {
+            self.root = Some(span);
+        }
+        self.start_ns = self.start_ns.min(span.start_ns);
+        self.end_ns = self.end_ns.max(span.end_ns);
+        self.spans += 1;
+        self.errors += i64::from(span.is_error());
+        if let Some(llm) = &span.llm {
+            self.llm_calls += 1;
+            self.cost_usd += llm.cost_usd.unwrap_or(0.0);
+        }
+    }
+
+    fn params(&self, trace_id: &str) -> Vec<Value> {
+        let representative = self.root.or(self.first);
+        vec![
+            trace_id.into(),
+            representative.map(|s| s.service.clone()).unwrap_or_default().into(),
+            self.root.map(|s| s.name.clone()).into(),
+            self.first.map(|s| s.name.clone()).unwrap_or_default().into(),
+            self.root.and_then(|s| s.http_route.clone()).into(),
+            self.start_ns.into(),
+            self.end_ns.into(),
+            self.spans.into(),
+            self.errors.into(),
+            self.llm_calls.into(),
+            self.cost_usd.into(),
+            i64::from(self.root.is_some()).into(),
+        ]
+    }
+}
+
+const INSERT_SPAN: &str = "INSERT OR IGNORE INTO spans (
+    trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, status_code,
+    status_message, http_method, http_route, http_status, llm_operation, llm_provider, llm_model,
+    prompt_name, prompt_version, input_tokens, output_tokens, cached_tokens, cost_usd, ttfc_ms,
+    attributes, resource, events
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+    ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+
+// A trace's service, name and route come from its root span once the root has arrived.
+const UPSERT_TRACE: &str = "INSERT INTO traces (
+    trace_id, service, root_name, first_name, route, start_ns, end_ns, span_count, error_count,
+    llm_calls, cost_usd
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+ON CONFLICT (trace_id) DO UPDATE SET
+    service = CASE WHEN ?12 = 1 THEN excluded.service ELSE traces.service END,
+    root_name = COALESCE(excluded.root_name, traces.root_name),
+    route = CASE WHEN ?12 = 1 THEN excluded.route ELSE traces.route END,
+    start_ns = MIN(traces.start_ns, excluded.start_ns),
+    end_ns = MAX(traces.end_ns, excluded.end_ns),
+    span_count = traces.span_count + excluded.span_count,
+    error_count = traces.error_count + excluded.error_count,
+    llm_calls = traces.llm_calls + excluded.llm_calls,
+    cost_usd = traces.cost_usd + excluded.cost_usd";
+
+const INSERT_LOG: &str = "INSERT INTO logs (
+    time_ns, trace_id, span_id, service, severity_number, severity_text, body, attributes
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+const INSERT_POINT: &str = "INSERT INTO metric_points (
+    time_ns, service, name, unit, kind, attributes, value, count, sum, buckets
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+fn span_params(span: &SpanRecord) -> Vec<Value> {
+    let llm = span.llm.as_ref();
+    vec![
+        span.trace_id.as_str().into(),
+        span.span_id.as_str().into(),
+        span.parent_span_id.as_deref().into(),
+        span.service.as_str().into(),
+        span.name.as_str().into(),
+        span.kind.into(),
+        span.start_ns.into(),
+        span.end_ns.into(),
+        span.status_code.into(),
+        span.status_message.as_deref().into(),
+        span.http_method.as_deref().into(),
+        span.http_route.as_deref().into(),
+        span.http_status.into(),
+        llm.map(|l| l.operation.as_str()).into(),
+        llm.and_then(|l| l.provider.as_deref()).into(),
+        llm.and_then(|l| l.model.as_deref()).into(),
+        llm.and_then(|l| l.prompt_name.as_deref()).into(),
+        llm.and_then(|l| l.prompt_version.as_deref()).into(),
+        llm.and_then(|l| l.input_tokens).into(),
+        llm.and_then(|l| l.output_tokens).into(),
+        llm.and_then(|l| l.cached_tokens).into(),
+        llm.and_then(|l| l.cost_usd).into(),
+        llm.and_then(|l| l.ttfc_ms).into(),
+        span.attributes_json.as_str().into(),
+        span.resource_json.as_str().into(),
+        span.events_json.as_str().into(),
+    ]
+}
+
+fn log_params(log: &LogRecord) -> Vec<Value> {
+    vec![
+        log.time_ns.into(),
+        log.trace_id.as_deref().into(),
+        log.span_id.as_deref().into(),
+        log.service.as_str().into(),
+        log.severity_number.into(),
+        log.severity_text.as_deref().into(),
+        log.body.as_str().into(),
+        log.attributes_json.as_str().into(),
+    ]
+}
+
+fn point_params(point: &PointRecord) -> Vec<Value> {
+    vec![
+        point.time_ns.into(),
+        point.service.as_str().into(),
+        point.name.as_str().into(),
+        point.unit.as_str().into(),
+        point.kind.into(),
+        point.attributes_json.as_str().into(),
+        point.value.into(),
+        point.count.into(),
+        point.sum.into(),
+        point.buckets_json.as_deref().into(),
+    ]
+}
