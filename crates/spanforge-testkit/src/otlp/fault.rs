@@ -1,60 +1,14 @@
 //! Fault injection: what the receiver does to the next request instead of accepting it.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::time::Duration;
 
 /// A gRPC status code, as used in [`Fault::Status`] (this is `tonic::Code`).
 pub use tonic::Code as GrpcCode;
 
-/// An OTLP signal: which export service a request was sent to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Signal {
-    /// `/v1/traces`, `TraceService/Export`.
-    Traces,
-    /// `/v1/metrics`, `MetricsService/Export`.
-    Metrics,
-    /// `/v1/logs`, `LogsService/Export`.
-    Logs,
-}
-
-impl Signal {
-    pub(crate) fn index(self) -> usize {
-        match self {
-            Signal::Traces => 0,
-            Signal::Metrics => 1,
-            Signal::Logs => 2,
-        }
-    }
-
-    /// The OTLP/HTTP path of this signal, e.g. `/v1/traces`.
-    pub fn http_path(self) -> &'static str {
-        match self {
-            Signal::Traces => "/v1/traces",
-            Signal::Metrics => "/v1/metrics",
-            Signal::Logs => "/v1/logs",
-        }
-    }
-
-    /// The OTLP/gRPC method path of this signal.
-    pub fn grpc_path(self) -> &'static str {
-        match self {
-            Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-            Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-            Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-        }
-    }
-}
-
-impl fmt::Display for Signal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Signal::Traces => "traces",
-            Signal::Metrics => "metrics",
-            Signal::Logs => "logs",
-        })
-    }
-}
+/// An OTLP signal: which export service a request was sent to (this is
+/// [`spanforge_otlp::Signal`]).
+pub use spanforge_otlp::Signal;
 
 /// What the receiver does with an export request instead of (or on top of) accepting it.
 ///
@@ -156,7 +110,7 @@ pub(crate) struct FaultPlan {
 
 impl FaultPlan {
     pub(crate) fn next(&mut self, signal: Signal) -> Fault {
-        let own = &mut self.per_signal[signal.index()];
+        let own = &mut self.per_signal[slot_index(signal)];
         if let Some(f) = own.queue.pop_front() {
             return f;
         }
@@ -187,8 +141,17 @@ impl FaultPlan {
 
     fn slot(&mut self, signal: Option<Signal>) -> &mut Slot {
         match signal {
-            Some(s) => &mut self.per_signal[s.index()],
+            Some(s) => &mut self.per_signal[slot_index(s)],
             None => &mut self.all,
         }
+    }
+}
+
+/// The slot of `signal` in [`FaultPlan::per_signal`].
+fn slot_index(signal: Signal) -> usize {
+    match signal {
+        Signal::Traces => 0,
+        Signal::Metrics => 1,
+        Signal::Logs => 2,
     }
 }

@@ -25,7 +25,7 @@ use tonic::codec::CompressionEncoding;
 use tonic::service::Routes;
 use tonic_types::{ErrorDetails, StatusExt as _};
 
-use super::decode::ExportRequest;
+use super::export::Received;
 use super::fault::{Fault, GrpcCode};
 use super::model::{Encoding, Transport};
 use super::receiver::Shared;
@@ -91,7 +91,7 @@ impl LogsService for Export {
     }
 }
 
-async fn handle<T: ExportRequest>(
+async fn handle<T: Received>(
     shared: &Shared,
     request: tonic::Request<T>,
 ) -> Result<tonic::Response<T::Response>, tonic::Status> {
@@ -144,7 +144,8 @@ async fn handle<T: ExportRequest>(
         Fault::PartialSuccess { rejected, message } => partial = Some((rejected, message)),
     }
 
-    if let Err(reason) = message.validate() {
+    if let Err(e) = message.validate() {
+        let reason = e.to_string();
         reject(pending, GrpcCode::InvalidArgument, reason.clone());
         return Err(tonic::Status::invalid_argument(reason));
     }

@@ -13,11 +13,11 @@ use http::{HeaderValue, Method, StatusCode};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use prost::Message as _;
+use spanforge_otlp::{DecompressError, Encoding};
 
-use super::decode::{self, BodyError, ExportRequest};
+use super::export::Received;
 use super::fault::{Fault, GrpcCode};
-use super::model::{Encoding, Transport};
+use super::model::Transport;
 use super::receiver::Shared;
 use super::requests::Outcome;
 use super::server::ConnHandle;
@@ -61,7 +61,7 @@ async fn not_found(State(shared): State<Arc<Shared>>, request: Request) -> Respo
     plain(StatusCode::NOT_FOUND, reason)
 }
 
-async fn export<T: ExportRequest>(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn export<T: Received>(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let conn = parts.extensions.get::<ConnHandle>().cloned();
     let mut pending = PendingRecord::new(
@@ -107,29 +107,28 @@ async fn export<T: ExportRequest>(State(shared): State<Arc<Shared>>, request: Re
         .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let Some(encoding) = content_type.and_then(parse_content_type) else {
-        let reason = format!(
-            "unsupported content type {}; OTLP/HTTP accepts application/x-protobuf and application/json",
-            content_type.map_or_else(|| "(none)".to_owned(), |c| format!("{c:?}"))
-        );
-        let reason = reject(pending, StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
-        return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
+    let encoding = match Encoding::from_content_type(content_type) {
+        Ok(encoding) => encoding,
+        Err(e) => {
+            let reason = reject(pending, StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string());
+            return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
+        }
     };
     pending.record_mut().encoding = Some(encoding);
 
     let content_encoding = pending.record_mut().content_encoding.clone();
-    let body = match decode::decompress(
-        content_encoding.as_deref(),
+    let body = match spanforge_otlp::decompress(
         body,
+        content_encoding.as_deref(),
         shared.config.max_body_bytes,
     ) {
         Ok(body) => body,
-        Err(BodyError::UnsupportedEncoding(reason)) => {
-            let reason = reject(pending, StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
+        Err(e @ DecompressError::UnsupportedEncoding { .. }) => {
+            let reason = reject(pending, StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string());
             return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
         }
-        Err(BodyError::Invalid(reason)) => {
-            let reason = reject(pending, StatusCode::BAD_REQUEST, reason);
+        Err(e) => {
+            let reason = reject(pending, StatusCode::BAD_REQUEST, e.to_string());
             return status_body(
                 StatusCode::BAD_REQUEST,
                 GrpcCode::InvalidArgument,
@@ -177,14 +176,10 @@ async fn export<T: ExportRequest>(State(shared): State<Arc<Shared>>, request: Re
         Fault::PartialSuccess { rejected, message } => partial = Some((rejected, message)),
     }
 
-    let decoded = match encoding {
-        Encoding::Protobuf => decode::decode_protobuf::<T>(&body),
-        Encoding::Json => decode::decode_json::<T>(&body),
-    };
-    let message = match decoded {
+    let message = match spanforge_otlp::decode::<T>(&body, encoding) {
         Ok(message) => message,
-        Err(reason) => {
-            let reason = reject(pending, StatusCode::BAD_REQUEST, reason);
+        Err(e) => {
+            let reason = reject(pending, StatusCode::BAD_REQUEST, e.to_string());
             return status_body(
                 StatusCode::BAD_REQUEST,
                 GrpcCode::InvalidArgument,
@@ -194,11 +189,7 @@ async fn export<T: ExportRequest>(State(shared): State<Arc<Shared>>, request: Re
         }
     };
 
-    let response = T::response(partial);
-    let response_body = match encoding {
-        Encoding::Protobuf => response.encode_to_vec(),
-        Encoding::Json => json_response(&response),
-    };
+    let response_body = encoding.encode_response(&T::response(partial));
     pending.record_mut().items = message.item_count();
     pending.finish_storing(Outcome::Http(StatusCode::OK), |data| {
         message.store_into(data, Transport::Http, encoding);
@@ -218,17 +209,6 @@ fn reject(mut pending: PendingRecord<'_>, status: StatusCode, reason: String) ->
     reason
 }
 
-/// `application/x-protobuf` (or `application/protobuf`) and `application/json`, ignoring
-/// parameters and case.
-fn parse_content_type(value: &str) -> Option<Encoding> {
-    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
-    match essence.as_str() {
-        "application/x-protobuf" | "application/protobuf" => Some(Encoding::Protobuf),
-        "application/json" => Some(Encoding::Json),
-        _ => None,
-    }
-}
-
 fn is_length_limit(error: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
@@ -245,39 +225,10 @@ fn retry_after_secs(after: Duration) -> u64 {
     after.as_secs() + u64::from(after.subsec_nanos() > 0)
 }
 
-/// A success body in OTLP/JSON: `{}`, or the partial success. The rejected count is a JSON
-/// number, which is what opentelemetry-proto's serde (and so the opentelemetry-otlp HTTP/JSON
-/// exporter) parses; protojson-based clients (Go, Java) accept numbers for int64 too.
-fn json_response<R: serde::Serialize>(response: &R) -> Vec<u8> {
-    let empty = serde_json::to_value(response)
-        .ok()
-        .and_then(|v| {
-            v.as_object()
-                .map(|m| m.values().all(serde_json::Value::is_null))
-        })
-        .unwrap_or(true);
-    if empty {
-        return b"{}".to_vec();
-    }
-    serde_json::to_vec(response).unwrap_or_else(|_| b"{}".to_vec())
-}
-
 /// An error answer whose body is a `google.rpc.Status`, in the request's encoding, as the
 /// OTLP/HTTP specification asks.
 fn status_body(status: StatusCode, code: GrpcCode, message: &str, encoding: Encoding) -> Response {
-    let body = match encoding {
-        Encoding::Protobuf => tonic_types::Status {
-            code: code as i32,
-            message: message.to_owned(),
-            details: Vec::new(),
-        }
-        .encode_to_vec(),
-        Encoding::Json => serde_json::to_vec(&serde_json::json!({
-            "code": code as i32,
-            "message": message,
-        }))
-        .unwrap_or_default(),
-    };
+    let body = encoding.encode_status(code as i32, message);
     (status, [(CONTENT_TYPE, encoding.content_type())], body).into_response()
 }
 

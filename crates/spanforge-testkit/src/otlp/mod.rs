@@ -37,7 +37,8 @@
 //! OTLP/JSON is parsed with opentelemetry-proto's serde support, widened to accept what the
 //! OpenTelemetry Collector and other SDKs send (empty `arrayValue` / `kvlistValue` objects,
 //! enum names, 32-bit integers as strings), and made strict where that support silently drops
-//! data (a malformed metric data point is a `400`, not a metric without data).
+//! data (a malformed metric data point is a `400`, not a metric without data). The decoding,
+//! validation and answers are those of [`spanforge_otlp`], which `spanforge serve` uses too.
 //!
 //! # Reading what arrived
 //!
@@ -59,8 +60,8 @@
 //! and comes back on the same ports.
 
 mod attributes;
-mod decode;
 mod error;
+mod export;
 mod fault;
 mod grpc;
 mod http;

@@ -31,33 +31,8 @@ impl fmt::Display for Transport {
     }
 }
 
-/// The payload encoding a request used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Encoding {
-    /// Binary protobuf (`application/x-protobuf`; always the case for gRPC).
-    Protobuf,
-    /// OTLP/JSON (`application/json`).
-    Json,
-}
-
-impl Encoding {
-    /// The HTTP content type of this encoding.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Encoding::Protobuf => "application/x-protobuf",
-            Encoding::Json => "application/json",
-        }
-    }
-}
-
-impl fmt::Display for Encoding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Encoding::Protobuf => "protobuf",
-            Encoding::Json => "JSON",
-        })
-    }
-}
+/// The payload encoding a request used (this is [`spanforge_otlp::Encoding`]).
+pub use spanforge_otlp::Encoding;
 
 /// A span's kind (`Span.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
