@@ -14,9 +14,14 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// `target/<profile>/examples/llm_service`, built by `cargo test --workspace`.
 fn example_binary() -> PathBuf {
+    example("llm_service")
+}
+
+/// `target/<profile>/examples/<name>`.
+fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("examples").join("llm_service");
+    let path = profile_dir.join("examples").join(name);
     assert!(
         path.exists(),
         "{} is missing: run `cargo build -p spanforge-examples --examples` (scripts/test.sh does)",
@@ -512,4 +517,57 @@ async fn llm_traces_also_reach_langfuse_when_its_keys_are_set() {
                 .await
                 .is_ok()
     );
+}
+
+/// The README's main job as a new user runs it: `quickstart -- --exit` in an empty directory
+/// prints a per-prompt cost table whose numbers come from the spans its backend stored.
+#[test]
+fn the_quickstart_prints_the_per_prompt_cost_table() {
+    let dir = std::env::temp_dir().join(format!("spanforge-quickstart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = Command::new(example("quickstart"))
+        .arg("--exit")
+        .current_dir(&dir)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .output()
+        .expect("the quickstart runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("prompt "))
+        .collect();
+    assert!(!table.is_empty(), "no cost table in:\n{stdout}");
+    let row = |prompt: &str, version: &str| -> Vec<String> {
+        table
+            .iter()
+            .find(|line| {
+                let cells: Vec<&str> = line.split_whitespace().collect();
+                cells.len() > 2 && cells[0] == prompt && cells[1] == version
+            })
+            .unwrap_or_else(|| panic!("no row for {prompt} v{version} in:\n{stdout}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    // The scripted workload: greet v1 twice, greet v2 three times (512 cached tokens each),
+    // summarize v1 three times (one failing).
+    assert_eq!(row("greet", "1")[2], "2");
+    assert_eq!(row("greet", "2")[2], "3");
+    assert_eq!(row("greet", "2")[5], "1536");
+    assert_eq!(row("summarize", "1")[2], "3");
+    let total: Vec<&str> = table
+        .iter()
+        .find(|line| line.starts_with("TOTAL"))
+        .expect("a total line")
+        .split_whitespace()
+        .collect();
+    assert_eq!(total[1], "8", "{stdout}");
+    let cost: f64 = total[5].parse().unwrap();
+    assert!(cost > 0.0, "{stdout}");
+    assert!(stdout.contains("http://127.0.0.1:"), "the UI address is printed: {stdout}");
+    assert!(dir.join("quickstart.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }
