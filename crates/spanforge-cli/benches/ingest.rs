@@ -70,7 +70,7 @@ fn request(spans: u64, now_ns: u64) -> ExportTraceServiceRequest {
                     span.attributes = vec![
                         s("http.request.method", "POST"),
                         s("http.route", "/prompts/{name}/run"),
-                        i("http.response.status_code", if trace % 50 == 0 { 500 } else { 200 }),
+                        i("http.response.status_code", if trace.is_multiple_of(50) { 500 } else { 200 }),
                         s("url.path", &format!("/prompts/{prompt}/run")),
                         s("url.scheme", "http"),
                         s("user_agent.original", "bench/1.0"),
