@@ -26,8 +26,8 @@ use spanforge::llm::openai;
 use spanforge_cli::cost::{self, CostReport, Format, GroupBy};
 use spanforge_cli::serve::{ServeConfig, Server};
 use spanforge_examples::llm_service::{Store, llm, router};
-use spanforge_testkit::llm::{Fault, Reply, Tokens};
 use spanforge_testkit::FakeLlm;
+use spanforge_testkit::llm::{Fault, Reply, Tokens};
 
 /// The model the fake answers as; its price is in the built-in pricing table.
 const MODEL: &str = "gpt-4o-mini";
@@ -43,16 +43,46 @@ fn workload() -> Vec<(&'static str, u32, serde_json::Value, Reply)> {
         })
     };
     vec![
-        ("greet", 1, json!({"who": "Ada"}), answer("Hello, Ada!", 420, 18, 0)),
-        ("greet", 1, json!({"who": "Grace"}), answer("Hello, Grace!", 430, 20, 0)),
-        ("greet", 2, json!({"who": "Alan"}), answer("Good day, Alan.", 610, 24, 512)),
-        ("greet", 2, json!({"who": "Edsger"}), answer("Good day, Edsger.", 615, 26, 512)),
-        ("greet", 2, json!({"who": "Barbara"}), answer("Good day, Barbara.", 620, 25, 512)),
+        (
+            "greet",
+            1,
+            json!({"who": "Ada"}),
+            answer("Hello, Ada!", 420, 18, 0),
+        ),
+        (
+            "greet",
+            1,
+            json!({"who": "Grace"}),
+            answer("Hello, Grace!", 430, 20, 0),
+        ),
+        (
+            "greet",
+            2,
+            json!({"who": "Alan"}),
+            answer("Good day, Alan.", 610, 24, 512),
+        ),
+        (
+            "greet",
+            2,
+            json!({"who": "Edsger"}),
+            answer("Good day, Edsger.", 615, 26, 512),
+        ),
+        (
+            "greet",
+            2,
+            json!({"who": "Barbara"}),
+            answer("Good day, Barbara.", 620, 25, 512),
+        ),
         (
             "summarize",
             1,
             json!({"text": "OpenTelemetry is a collection of APIs, SDKs and tools."}),
-            answer("OpenTelemetry: APIs, SDKs and tools for telemetry.", 2_400, 160, 0),
+            answer(
+                "OpenTelemetry: APIs, SDKs and tools for telemetry.",
+                2_400,
+                160,
+                0,
+            ),
         ),
         (
             "summarize",
@@ -108,7 +138,8 @@ async fn main() -> anyhow::Result<()> {
     };
 
     // 4. The application, on a free port.
-    let app_db = std::env::temp_dir().join(format!("spanforge-quickstart-{}.db", std::process::id()));
+    let app_db =
+        std::env::temp_dir().join(format!("spanforge-quickstart-{}.db", std::process::id()));
     let store = Store::open(app_db.to_str().context("temp dir path")?).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let app_addr = listener.local_addr()?;
@@ -132,13 +163,22 @@ async fn main() -> anyhow::Result<()> {
     wait_for_llm_calls(&server, calls).await;
     let rows = cost::local_rows(server.store(), GroupBy::Prompt, None).await?;
     println!("\nLLM cost per prompt:\n");
-    print!("{}", CostReport::new(GroupBy::Prompt, None, rows).render(Format::Table));
+    print!(
+        "{}",
+        CostReport::new(GroupBy::Prompt, None, rows).render(Format::Table)
+    );
     println!("\nTraces, the per-prompt cost view and RED per route: {ui}");
-    println!("The same from the command line: spanforge cost --db {}", server.store().path().display());
+    println!(
+        "The same from the command line: spanforge cost --db {}",
+        server.store().path().display()
+    );
 
     if !exit_after_workload {
-        println!("\nServing until Ctrl-C. Point any OpenTelemetry SDK at http://{} (OTLP/HTTP) or http://{} (gRPC).",
-            server.http_addr(), server.grpc_addr());
+        println!(
+            "\nServing until Ctrl-C. Point any OpenTelemetry SDK at http://{} (OTLP/HTTP) or http://{} (gRPC).",
+            server.http_addr(),
+            server.grpc_addr()
+        );
         let _ = tokio::signal::ctrl_c().await;
     }
     telemetry.shutdown().await.context("flushing telemetry")?;
@@ -171,7 +211,11 @@ async fn run_workload(app: SocketAddr, fake: Option<&FakeLlm>) -> anyhow::Result
     let base = format!("http://{app}");
     for (name, version, template) in [
         ("greet", 1, "Say hello to {{who}}."),
-        ("greet", 2, "You are a courteous butler. Greet {{who}} formally."),
+        (
+            "greet",
+            2,
+            "You are a courteous butler. Greet {{who}} formally.",
+        ),
         ("summarize", 1, "Summarise in one sentence: {{text}}"),
     ] {
         let response = http
@@ -179,7 +223,11 @@ async fn run_workload(app: SocketAddr, fake: Option<&FakeLlm>) -> anyhow::Result
             .json(&json!({"name": name, "version": version, "template": template}))
             .send()
             .await?;
-        anyhow::ensure!(response.status().is_success(), "creating prompt {name} v{version}: {}", response.status());
+        anyhow::ensure!(
+            response.status().is_success(),
+            "creating prompt {name} v{version}: {}",
+            response.status()
+        );
     }
     let mut calls = 0;
     for (name, version, variables, reply) in workload() {
@@ -192,7 +240,10 @@ async fn run_workload(app: SocketAddr, fake: Option<&FakeLlm>) -> anyhow::Result
             .send()
             .await?;
         calls += 1;
-        println!("  POST /prompts/{name}/run (v{version}) -> {}", response.status());
+        println!(
+            "  POST /prompts/{name}/run (v{version}) -> {}",
+            response.status()
+        );
     }
     let response = http.get(format!("{base}/boom")).send().await?;
     println!("  GET /boom -> {}", response.status());

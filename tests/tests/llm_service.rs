@@ -567,7 +567,10 @@ fn the_quickstart_prints_the_per_prompt_cost_table() {
     assert_eq!(total[1], "8", "{stdout}");
     let cost: f64 = total[5].parse().unwrap();
     assert!(cost > 0.0, "{stdout}");
-    assert!(stdout.contains("http://127.0.0.1:"), "the UI address is printed: {stdout}");
+    assert!(
+        stdout.contains("http://127.0.0.1:"),
+        "the UI address is printed: {stdout}"
+    );
     assert!(dir.join("quickstart.db").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

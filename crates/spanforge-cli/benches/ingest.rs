@@ -70,7 +70,10 @@ fn request(spans: u64, now_ns: u64) -> ExportTraceServiceRequest {
                     span.attributes = vec![
                         s("http.request.method", "POST"),
                         s("http.route", "/prompts/{name}/run"),
-                        i("http.response.status_code", if trace.is_multiple_of(50) { 500 } else { 200 }),
+                        i(
+                            "http.response.status_code",
+                            if trace.is_multiple_of(50) { 500 } else { 200 },
+                        ),
                         s("url.path", &format!("/prompts/{prompt}/run")),
                         s("url.scheme", "http"),
                         s("user_agent.original", "bench/1.0"),
@@ -98,7 +101,10 @@ fn request(spans: u64, now_ns: u64) -> ExportTraceServiceRequest {
                         s("db.system.name", "sqlite"),
                         s("db.operation.name", "SELECT"),
                         s("db.collection.name", "prompts"),
-                        s("db.query.text", "SELECT id, template FROM prompts WHERE name = ? ORDER BY version DESC LIMIT ?"),
+                        s(
+                            "db.query.text",
+                            "SELECT id, template FROM prompts WHERE name = ? ORDER BY version DESC LIMIT ?",
+                        ),
                     ];
                 }
                 _ => {
@@ -112,7 +118,10 @@ fn request(spans: u64, now_ns: u64) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {
-                attributes: vec![s("service.name", "llm_service"), s("service.version", "1.0.0")],
+                attributes: vec![
+                    s("service.name", "llm_service"),
+                    s("service.version", "1.0.0"),
+                ],
                 ..Resource::default()
             }),
             scope_spans: vec![ScopeSpans {
@@ -211,7 +220,9 @@ fn ingest(c: &mut Criterion) {
     let bench = start();
     let mut group = c.benchmark_group("serve_ingest");
     let requests_per_iteration = 8u64;
-    group.throughput(Throughput::Elements(SPANS_PER_REQUEST * requests_per_iteration));
+    group.throughput(Throughput::Elements(
+        SPANS_PER_REQUEST * requests_per_iteration,
+    ));
     group.sample_size(20);
     group.bench_function("otlp_http_protobuf_500_span_requests_x8", |b| {
         b.iter_custom(|iterations| {
@@ -252,10 +263,16 @@ fn api(c: &mut Criterion) {
     group.sample_size(20);
     for (name, path) in [
         ("traces_page", "/api/traces?limit=50".to_owned()),
-        ("traces_filtered", "/api/traces?llm=true&status=error&min_ms=1&limit=50".to_owned()),
+        (
+            "traces_filtered",
+            "/api/traces?llm=true&status=error&min_ms=1&limit=50".to_owned(),
+        ),
         ("trace_waterfall", format!("/api/traces/{trace_id}")),
         ("llm_by_prompt_all_time", "/api/llm?group=prompt".to_owned()),
-        ("llm_by_model_24h", "/api/llm?group=model&since=24h".to_owned()),
+        (
+            "llm_by_model_24h",
+            "/api/llm?group=model&since=24h".to_owned(),
+        ),
         ("llm_by_route", "/api/llm?group=route".to_owned()),
         ("services_all_time", "/api/services".to_owned()),
         ("meta", "/api/meta".to_owned()),

@@ -78,7 +78,10 @@ mod tests {
         assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86_400)));
         for bad in ["", "7", "d", "7y", "-1h", "1.5h", "99999999999999999999d"] {
             let error = parse_duration(bad).unwrap_err();
-            assert!(error.to_string().contains("ms, s, m, h, d or w"), "{bad}: {error}");
+            assert!(
+                error.to_string().contains("ms, s, m, h, d or w"),
+                "{bad}: {error}"
+            );
         }
     }
 

@@ -249,7 +249,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     let server = Server::start(args.config()).await?;
-    println!("spanforge serve: storing into {}", server.store().path().display());
+    println!(
+        "spanforge serve: storing into {}",
+        server.store().path().display()
+    );
     println!("  OTLP/gRPC  {}", server.grpc_addr());
     println!("  OTLP/HTTP  http://{}", server.http_addr());
     println!("  web UI     http://{}/", server.ui_addr());

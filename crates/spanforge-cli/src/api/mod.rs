@@ -48,7 +48,10 @@ async fn trace(State(store): State<Store>, Path(trace_id): Path<String>) -> Resp
     };
     match store.trace(&trace_id).await {
         Ok(Some(detail)) => Json(detail).into_response(),
-        Ok(None) => error(StatusCode::NOT_FOUND, format!("trace {trace_id} is not stored")),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("trace {trace_id} is not stored"),
+        ),
         Err(e) => store_error(e),
     }
 }

@@ -109,7 +109,11 @@ fn milliseconds(
         None => Ok(None),
         Some(value) => match value.parse::<f64>() {
             Ok(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some(ms)),
-            _ => Err(error(name, value, "expected a non-negative number of milliseconds")),
+            _ => Err(error(
+                name,
+                value,
+                "expected a non-negative number of milliseconds",
+            )),
         },
     }
 }
@@ -168,7 +172,10 @@ mod tests {
             assert_eq!(error.name, name);
             assert!(error.to_string().contains(name), "{error}");
         }
-        assert_eq!(llm_group(&params(&[("group", "team")])).unwrap_err().name, "group");
+        assert_eq!(
+            llm_group(&params(&[("group", "team")])).unwrap_err().name,
+            "group"
+        );
         assert!(trace_id("xyz").is_err());
         assert_eq!(trace_id(&"AB".repeat(16)).unwrap(), "ab".repeat(16));
     }

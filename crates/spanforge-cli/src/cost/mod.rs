@@ -205,7 +205,14 @@ impl CostReport {
 
     fn table(&self) -> String {
         let mut headers: Vec<&str> = self.key_headers().to_vec();
-        headers.extend(["calls", "input tok", "output tok", "cached tok", "cost USD", "avg USD"]);
+        headers.extend([
+            "calls",
+            "input tok",
+            "output tok",
+            "cached tok",
+            "cost USD",
+            "avg USD",
+        ]);
         let numbers = |row: &CostRow| {
             vec![
                 row.calls.to_string(),

@@ -14,12 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::store::{Batch, LlmFields, LogRecord, PointRecord, SpanRecord};
 
 /// GenAI operations that are calls to a model (tool executions and agent spans are not).
-const LLM_OPERATIONS: &[&str] = &[
-    "chat",
-    "text_completion",
-    "generate_content",
-    "embeddings",
-];
+const LLM_OPERATIONS: &[&str] = &["chat", "text_completion", "generate_content", "embeddings"];
 
 /// The service of resources without `service.name`, as the SDKs name it.
 const UNKNOWN_SERVICE: &str = "unknown_service";
@@ -315,9 +310,8 @@ fn any_value_json(value: &AnyValue) -> Value {
         Some(any_value::Value::StringValue(s)) => Value::String(s.clone()),
         Some(any_value::Value::BoolValue(b)) => Value::Bool(*b),
         Some(any_value::Value::IntValue(i)) => Value::from(*i),
-        Some(any_value::Value::DoubleValue(d)) => {
-            serde_json::Number::from_f64(*d).map_or_else(|| Value::String(d.to_string()), Value::Number)
-        }
+        Some(any_value::Value::DoubleValue(d)) => serde_json::Number::from_f64(*d)
+            .map_or_else(|| Value::String(d.to_string()), Value::Number),
         Some(any_value::Value::ArrayValue(array)) => {
             Value::Array(array.values.iter().map(any_value_json).collect())
         }

@@ -45,16 +45,30 @@ async fn export<T: IntoBatch>(
             return plain(status(error.http_status()), error.to_string());
         }
     };
-    let body = match decompress(body, header_text(header::CONTENT_ENCODING), MAX_REQUEST_BYTES) {
+    let body = match decompress(
+        body,
+        header_text(header::CONTENT_ENCODING),
+        MAX_REQUEST_BYTES,
+    ) {
         Ok(body) => body,
         Err(error) => {
-            return failure(encoding, status(error.http_status()), INVALID_ARGUMENT, &error.to_string());
+            return failure(
+                encoding,
+                status(error.http_status()),
+                INVALID_ARGUMENT,
+                &error.to_string(),
+            );
         }
     };
     let request: T = match decode(&body, encoding) {
         Ok(request) => request,
         Err(error) => {
-            return failure(encoding, status(error.http_status()), INVALID_ARGUMENT, &error.to_string());
+            return failure(
+                encoding,
+                status(error.http_status()),
+                INVALID_ARGUMENT,
+                &error.to_string(),
+            );
         }
     };
     match ingest(&store, request).await {
@@ -73,9 +87,10 @@ async fn export<T: IntoBatch>(
                 UNAVAILABLE,
                 &error.to_string(),
             );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECONDS));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
             response
         }
         Err(IngestError::Internal(error)) => failure(

@@ -37,9 +37,7 @@ impl IntoBatch for opentelemetry_proto::tonic::collector::logs::v1::ExportLogsSe
     }
 }
 
-impl IntoBatch
-    for opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest
-{
+impl IntoBatch for opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest {
     fn into_batch(self) -> Batch {
         convert::metrics(self)
     }

@@ -45,7 +45,9 @@ pub enum StoreError {
         source: libsql::Error,
     },
     /// The file was written by another version of spanforge.
-    #[error("the store {path} has schema version {found}, this spanforge reads version {expected}: use another file or remove it")]
+    #[error(
+        "the store {path} has schema version {found}, this spanforge reads version {expected}: use another file or remove it"
+    )]
     SchemaVersion {
         /// The file.
         path: PathBuf,

@@ -276,10 +276,18 @@ impl Store {
             bind(&mut sql, " AND start_ns >= ?", cutoff_ns(since).into());
         }
         if let Some(min_ms) = filter.min_ms {
-            bind(&mut sql, " AND end_ns - start_ns >= ?", ms_to_ns(min_ms).into());
+            bind(
+                &mut sql,
+                " AND end_ns - start_ns >= ?",
+                ms_to_ns(min_ms).into(),
+            );
         }
         if let Some(max_ms) = filter.max_ms {
-            bind(&mut sql, " AND end_ns - start_ns <= ?", ms_to_ns(max_ms).into());
+            bind(
+                &mut sql,
+                " AND end_ns - start_ns <= ?",
+                ms_to_ns(max_ms).into(),
+            );
         }
         match filter.errors {
             Some(true) => sql.push_str(" AND error_count > 0"),

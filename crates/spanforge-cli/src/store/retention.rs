@@ -99,9 +99,7 @@ async fn delete_before(
             .await?;
         let logs = conn
             .execute(
-                &format!(
-                    "DELETE FROM logs WHERE time_ns < ?1 OR trace_id IN ({old_traces})"
-                ),
+                &format!("DELETE FROM logs WHERE time_ns < ?1 OR trace_id IN ({old_traces})"),
                 [cutoff_ns],
             )
             .await?;

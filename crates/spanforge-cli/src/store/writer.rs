@@ -5,15 +5,18 @@ use std::collections::HashMap;
 use libsql::{Connection, Value};
 use tokio::sync::{mpsc, oneshot};
 
+use super::StoreError;
 use super::record::{Batch, LogRecord, PointRecord, SpanRecord};
 use super::retention::{Retention, RetentionReport};
-use super::StoreError;
 
 /// Requests to the writer.
 #[derive(Debug)]
 pub(super) enum Message {
     Write(Batch, oneshot::Sender<Result<WriteSummary, StoreError>>),
-    Retain(Retention, oneshot::Sender<Result<RetentionReport, StoreError>>),
+    Retain(
+        Retention,
+        oneshot::Sender<Result<RetentionReport, StoreError>>,
+    ),
 }
 
 /// What a write stored.
@@ -205,9 +208,15 @@ impl<'a> TraceDelta<'a> {
         let representative = self.root.or(self.first);
         vec![
             trace_id.into(),
-            representative.map(|s| s.service.clone()).unwrap_or_default().into(),
+            representative
+                .map(|s| s.service.clone())
+                .unwrap_or_default()
+                .into(),
             self.root.map(|s| s.name.clone()).into(),
-            self.first.map(|s| s.name.clone()).unwrap_or_default().into(),
+            self.first
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+                .into(),
             self.root.and_then(|s| s.http_route.clone()).into(),
             self.start_ns.into(),
             self.end_ns.into(),

@@ -17,31 +17,92 @@ async fn seeded() -> (Backend, u64) {
             vec![
                 server_span(1, 1, now, 120, ("POST", "/prompts/{name}/run"), 200),
                 span(1, 2, Some(1), "SELECT prompts", now + ms, 3),
-                llm_span(1, 3, Some(1), now + 5 * ms, 100, ("openai", "gpt-4o-mini"), ("greet", 1), (1000, 50, 200), 0.000_18),
+                llm_span(
+                    1,
+                    3,
+                    Some(1),
+                    now + 5 * ms,
+                    100,
+                    ("openai", "gpt-4o-mini"),
+                    ("greet", 1),
+                    (1000, 50, 200),
+                    0.000_18,
+                ),
                 span(1, 4, Some(3), "parse answer", now + 100 * ms, 2),
             ],
         ),
         export(
             "prompt-api",
             vec![
-                server_span(2, 1, now + 200 * ms, 300, ("POST", "/prompts/{name}/run"), 200),
-                llm_span(2, 2, Some(1), now + 201 * ms, 250, ("anthropic", "claude-haiku-4-5"), ("greet", 2), (2000, 80, 0), 0.0024),
-                llm_span(2, 3, Some(1), now + 460 * ms, 30, ("openai", "gpt-4o-mini"), ("greet", 2), (500, 10, 0), 0.000_081),
+                server_span(
+                    2,
+                    1,
+                    now + 200 * ms,
+                    300,
+                    ("POST", "/prompts/{name}/run"),
+                    200,
+                ),
+                llm_span(
+                    2,
+                    2,
+                    Some(1),
+                    now + 201 * ms,
+                    250,
+                    ("anthropic", "claude-haiku-4-5"),
+                    ("greet", 2),
+                    (2000, 80, 0),
+                    0.0024,
+                ),
+                llm_span(
+                    2,
+                    3,
+                    Some(1),
+                    now + 460 * ms,
+                    30,
+                    ("openai", "gpt-4o-mini"),
+                    ("greet", 2),
+                    (500, 10, 0),
+                    0.000_081,
+                ),
             ],
         ),
         export(
             "prompt-api",
             vec![
-                server_span(3, 1, now + 600 * ms, 50, ("POST", "/prompts/{name}/run"), 502),
+                server_span(
+                    3,
+                    1,
+                    now + 600 * ms,
+                    50,
+                    ("POST", "/prompts/{name}/run"),
+                    502,
+                ),
                 failed(
-                    llm_span(3, 2, Some(1), now + 601 * ms, 40, ("openai", "gpt-4o-mini"), ("summarize", 1), (0, 0, 0), 0.0),
+                    llm_span(
+                        3,
+                        2,
+                        Some(1),
+                        now + 601 * ms,
+                        40,
+                        ("openai", "gpt-4o-mini"),
+                        ("summarize", 1),
+                        (0, 0, 0),
+                        0.0,
+                    ),
                     "provider returned 500",
                 ),
             ],
         ),
         export(
             "prompt-api",
-            vec![server_span(4, 1, now + 700 * ms, 1, ("GET", "/health"), 200)],
+            vec![server_span(
+                4,
+                1,
+                now + 700 * ms,
+                1,
+                ("GET", "/health"),
+                200,
+            )],
         ),
     ];
     for request in &requests {
@@ -63,7 +124,11 @@ fn ids(list: &serde_json::Value) -> Vec<String> {
 async fn trace_list_filters() {
     let (backend, _) = seeded().await;
     let all = backend.api("/api/traces").await;
-    assert_eq!(ids(&all), [trace_hex(4), trace_hex(3), trace_hex(2), trace_hex(1)], "newest first");
+    assert_eq!(
+        ids(&all),
+        [trace_hex(4), trace_hex(3), trace_hex(2), trace_hex(1)],
+        "newest first"
+    );
     let first = &all["traces"][3];
     assert_eq!(first["name"], "POST /prompts/{name}/run");
     assert_eq!(first["route"], "/prompts/{name}/run");
@@ -71,18 +136,39 @@ async fn trace_list_filters() {
     assert_eq!(first["llm_calls"], 1);
     assert_eq!(first["duration_ms"], 120.0);
 
-    assert_eq!(ids(&backend.api("/api/traces?status=error").await), [trace_hex(3)]);
-    assert_eq!(ids(&backend.api("/api/traces?llm=false").await), [trace_hex(4)]);
-    assert_eq!(ids(&backend.api("/api/traces?route=/health").await), [trace_hex(4)]);
-    assert_eq!(ids(&backend.api("/api/traces?min_ms=200").await), [trace_hex(2)]);
-    assert_eq!(ids(&backend.api("/api/traces?max_ms=60&llm=true").await), [trace_hex(3)]);
-    assert_eq!(ids(&backend.api("/api/traces?service=other").await), Vec::<String>::new());
+    assert_eq!(
+        ids(&backend.api("/api/traces?status=error").await),
+        [trace_hex(3)]
+    );
+    assert_eq!(
+        ids(&backend.api("/api/traces?llm=false").await),
+        [trace_hex(4)]
+    );
+    assert_eq!(
+        ids(&backend.api("/api/traces?route=/health").await),
+        [trace_hex(4)]
+    );
+    assert_eq!(
+        ids(&backend.api("/api/traces?min_ms=200").await),
+        [trace_hex(2)]
+    );
+    assert_eq!(
+        ids(&backend.api("/api/traces?max_ms=60&llm=true").await),
+        [trace_hex(3)]
+    );
+    assert_eq!(
+        ids(&backend.api("/api/traces?service=other").await),
+        Vec::<String>::new()
+    );
     assert_eq!(ids(&backend.api("/api/traces?limit=2").await).len(), 2);
     assert_eq!(ids(&backend.api("/api/traces?since=1h").await).len(), 4);
 
     let meta = backend.api("/api/meta").await;
     assert_eq!(meta["services"], serde_json::json!(["prompt-api"]));
-    assert_eq!(meta["routes"], serde_json::json!(["/health", "/prompts/{name}/run"]));
+    assert_eq!(
+        meta["routes"],
+        serde_json::json!(["/health", "/prompts/{name}/run"])
+    );
 }
 
 #[tokio::test]
@@ -119,7 +205,10 @@ async fn the_waterfall_nests_spans_depth_first() {
 
     let failed = backend.api(&format!("/api/traces/{}", trace_hex(3))).await;
     assert_eq!(failed["spans"][1]["status"], "error");
-    assert_eq!(failed["spans"][1]["status_message"], "provider returned 500");
+    assert_eq!(
+        failed["spans"][1]["status_message"],
+        "provider returned 500"
+    );
 }
 
 #[tokio::test]
@@ -145,16 +234,26 @@ async fn llm_numbers_equal_the_sums_of_the_spans() {
     assert_eq!(greet2["input_tokens"], 2500);
     assert_eq!(greet2["output_tokens"], 90);
     assert_eq!(greet2["cost_usd"].as_f64().unwrap(), 0.0024 + 0.000_081);
-    assert_eq!(greet2["avg_cost_usd"].as_f64().unwrap(), (0.0024 + 0.000_081) / 2.0);
+    assert_eq!(
+        greet2["avg_cost_usd"].as_f64().unwrap(),
+        (0.0024 + 0.000_081) / 2.0
+    );
     assert_eq!(greet2["latency_p50_ms"], 30.0);
     assert_eq!(greet2["latency_p95_ms"], 250.0);
-    assert_eq!(greet2["model"], serde_json::Value::Null, "only the grouping's keys are set");
+    assert_eq!(
+        greet2["model"],
+        serde_json::Value::Null,
+        "only the grouping's keys are set"
+    );
     let greet1 = rows[&("greet".to_owned(), "1".to_owned())];
     assert_eq!(greet1["cached_tokens"], 200);
     let summarize = rows[&("summarize".to_owned(), "1".to_owned())];
     assert_eq!(summarize["errors"], 1);
     assert_eq!(summarize["error_rate"], 1.0);
-    assert_eq!(by_prompt["rows"][0]["prompt_version"], "2", "most expensive first");
+    assert_eq!(
+        by_prompt["rows"][0]["prompt_version"], "2",
+        "most expensive first"
+    );
     let totals = &by_prompt["totals"];
     assert_eq!(totals["calls"], 4);
     assert_eq!(totals["errors"], 1);
@@ -167,7 +266,12 @@ async fn llm_numbers_equal_the_sums_of_the_spans() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["provider"].as_str().unwrap(), r["calls"].as_u64().unwrap()))
+        .map(|r| {
+            (
+                r["provider"].as_str().unwrap(),
+                r["calls"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(providers, BTreeMap::from([("anthropic", 1), ("openai", 3)]));
     let by_model = backend.api("/api/llm?group=model&since=1h").await;
@@ -204,15 +308,26 @@ async fn bad_parameters_get_400_naming_the_parameter() {
         ("/api/services?since=5y", "since"),
         ("/api/traces/not-a-trace-id", "trace_id"),
     ] {
-        let response = reqwest::get(format!("{}{path}", backend.ui_url())).await.unwrap();
+        let response = reqwest::get(format!("{}{path}", backend.ui_url()))
+            .await
+            .unwrap();
         assert_eq!(response.status(), 400, "{path}");
         let body: serde_json::Value = response.json().await.unwrap();
-        assert!(body["error"].as_str().unwrap().contains(parameter), "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(parameter),
+            "{path}: {body}"
+        );
     }
-    let missing = reqwest::get(format!("{}/api/traces/{}", backend.ui_url(), trace_hex(999)))
+    let missing = reqwest::get(format!(
+        "{}/api/traces/{}",
+        backend.ui_url(),
+        trace_hex(999)
+    ))
+    .await
+    .unwrap();
+    assert_eq!(missing.status(), 404);
+    let unknown = reqwest::get(format!("{}/api/nothing", backend.ui_url()))
         .await
         .unwrap();
-    assert_eq!(missing.status(), 404);
-    let unknown = reqwest::get(format!("{}/api/nothing", backend.ui_url())).await.unwrap();
     assert_eq!(unknown.status(), 404);
 }

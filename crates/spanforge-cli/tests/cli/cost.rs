@@ -34,8 +34,20 @@ async fn cost_equals_the_sums_of_the_stored_spans_in_every_format() {
         let model = if n % 5 == 0 { "gpt-4o" } else { "gpt-4o-mini" };
         let cost = 0.000_1 * (n + 1) as f64 + 0.000_000_3;
         let input = 100 + n as i64;
-        spans.push(llm_span(500 + n, 1, None, now + n, 10, ("openai", model), (prompt, version), (input, 7, 0), cost));
-        let entry = expected.entry((prompt.to_owned(), version.to_string())).or_default();
+        spans.push(llm_span(
+            500 + n,
+            1,
+            None,
+            now + n,
+            10,
+            ("openai", model),
+            (prompt, version),
+            (input, 7, 0),
+            cost,
+        ));
+        let entry = expected
+            .entry((prompt.to_owned(), version.to_string()))
+            .or_default();
         entry.0 += 1;
         entry.1 += input as u64;
         entry.2 += cost;
@@ -64,7 +76,10 @@ async fn cost_equals_the_sums_of_the_stored_spans_in_every_format() {
     for (key, (calls, input, cost)) in &expected {
         let (got_calls, got_input, got_cost) = got[key];
         assert_eq!((got_calls, got_input), (*calls, *input), "{key:?}");
-        assert!((got_cost - cost).abs() < 1e-12, "{key:?}: {got_cost} vs {cost}");
+        assert!(
+            (got_cost - cost).abs() < 1e-12,
+            "{key:?}: {got_cost} vs {cost}"
+        );
     }
     let total: f64 = expected.values().map(|v| v.2).sum();
     assert!((report["total"]["cost_usd"].as_f64().unwrap() - total).abs() < 1e-12);
@@ -74,7 +89,10 @@ async fn cost_equals_the_sums_of_the_stored_spans_in_every_format() {
     let (ok, csv, stderr) = cost(&backend.db_path(), &["--by", "model", "--format", "csv"]);
     assert!(ok, "{stderr}");
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "model,calls,input_tokens,output_tokens,cached_tokens,cost_usd");
+    assert_eq!(
+        lines[0],
+        "model,calls,input_tokens,output_tokens,cached_tokens,cost_usd"
+    );
     let mini_calls: u64 = lines[1..]
         .iter()
         .find(|l| l.starts_with("gpt-4o-mini,"))

@@ -33,7 +33,10 @@ async fn post(
     }
     let response = request.send().await.expect("answers");
     let status = response.status().as_u16();
-    (status, String::from_utf8_lossy(&response.bytes().await.unwrap()).into_owned())
+    (
+        status,
+        String::from_utf8_lossy(&response.bytes().await.unwrap()).into_owned(),
+    )
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -130,15 +133,34 @@ async fn malformed_requests_get_400_with_a_reason_and_store_nothing() {
     assert!(body.contains("traceId is 3 bytes"), "{body}");
 
     let cases: Vec<(&str, Option<&str>, Vec<u8>, &str)> = vec![
-        ("application/x-protobuf", None, vec![0xff, 0xff, 0xff], "400"),
-        ("application/json", None, b"{\"resourceSpans\": [".to_vec(), "400"),
-        ("application/json", Some("gzip"), b"not gzip".to_vec(), "400"),
+        (
+            "application/x-protobuf",
+            None,
+            vec![0xff, 0xff, 0xff],
+            "400",
+        ),
+        (
+            "application/json",
+            None,
+            b"{\"resourceSpans\": [".to_vec(),
+            "400",
+        ),
+        (
+            "application/json",
+            Some("gzip"),
+            b"not gzip".to_vec(),
+            "400",
+        ),
         ("text/plain", None, b"hello".to_vec(), "415"),
         ("application/json", Some("br"), b"{}".to_vec(), "415"),
     ];
     for (content_type, encoding, body, expected) in cases {
         let (status, reason) = post(traces_url.clone(), content_type, encoding, body).await;
-        assert_eq!(status.to_string(), expected, "{content_type} {encoding:?}: {reason}");
+        assert_eq!(
+            status.to_string(),
+            expected,
+            "{content_type} {encoding:?}: {reason}"
+        );
         assert!(!reason.is_empty(), "a reason is given");
     }
 
@@ -152,7 +174,11 @@ async fn malformed_requests_get_400_with_a_reason_and_store_nothing() {
         .await
         .expect_err("refused");
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
-    assert!(status.message().contains("spanId is 1 bytes"), "{}", status.message());
+    assert!(
+        status.message().contains("spanId is 1 bytes"),
+        "{}",
+        status.message()
+    );
 
     // Nothing was stored, and the server still works.
     assert_eq!(trace_count(&backend).await, 0);
@@ -170,7 +196,17 @@ async fn a_retried_export_is_stored_once() {
         "svc",
         vec![
             span(20, 1, None, "root", now, 10),
-            llm_span(20, 2, Some(1), now, 5, ("openai", "gpt-4o-mini"), ("greet", 1), (100, 10, 0), 0.25),
+            llm_span(
+                20,
+                2,
+                Some(1),
+                now,
+                5,
+                ("openai", "gpt-4o-mini"),
+                ("greet", 1),
+                (100, 10, 0),
+                0.25,
+            ),
         ],
     );
     backend.send(&request).await;
@@ -345,7 +381,10 @@ async fn a_port_in_use_is_a_clear_error() {
     let error = Server::start(config).await.expect_err("port taken");
     let message = error.to_string();
     assert!(message.contains("OTLP/HTTP"), "{message}");
-    assert!(message.contains(&taken.local_addr().unwrap().to_string()), "{message}");
+    assert!(
+        message.contains(&taken.local_addr().unwrap().to_string()),
+        "{message}"
+    );
 }
 
 #[tokio::test]

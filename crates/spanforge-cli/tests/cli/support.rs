@@ -140,7 +140,14 @@ fn kv(key: &str, value: any_value::Value) -> KeyValue {
 }
 
 /// A span: `trace` and `id` are small numbers turned into ids (`trace` → 16 bytes, `id` → 8).
-pub fn span(trace: u64, id: u64, parent: Option<u64>, name: &str, start_ns: u64, duration_ms: u64) -> Span {
+pub fn span(
+    trace: u64,
+    id: u64,
+    parent: Option<u64>,
+    name: &str,
+    start_ns: u64,
+    duration_ms: u64,
+) -> Span {
     Span {
         trace_id: trace_id(trace),
         span_id: span_id(id),
@@ -214,7 +221,14 @@ pub fn llm_span(
     (input, output, cached): (i64, i64, i64),
     cost: f64,
 ) -> Span {
-    let mut span = span(trace, id, parent, &format!("chat {model}"), start_ns, duration_ms);
+    let mut span = span(
+        trace,
+        id,
+        parent,
+        &format!("chat {model}"),
+        start_ns,
+        duration_ms,
+    );
     span.kind = 3;
     span.attributes = vec![
         string("gen_ai.operation.name", "chat"),
@@ -240,7 +254,14 @@ pub fn server_span(
     (method, route): (&str, &str),
     status: i64,
 ) -> Span {
-    let mut span = span(trace, id, None, &format!("{method} {route}"), start_ns, duration_ms);
+    let mut span = span(
+        trace,
+        id,
+        None,
+        &format!("{method} {route}"),
+        start_ns,
+        duration_ms,
+    );
     span.kind = 2;
     span.attributes = vec![
         string("http.request.method", method),
