@@ -152,7 +152,12 @@ fn start() -> Bench {
         .enable_all()
         .build()
         .unwrap();
-    let dir = std::env::temp_dir().join(format!("spanforge-bench-{}", std::process::id()));
+    static STARTS: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "spanforge-bench-{}-{}",
+        std::process::id(),
+        STARTS.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut config = ServeConfig::loopback(dir.join("bench.db"));

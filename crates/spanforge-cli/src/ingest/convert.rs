@@ -9,7 +9,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use serde_json::{Map, Value, json};
+use opentelemetry_proto::tonic::trace::v1::span::Event;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::json;
 
 use crate::store::{Batch, LlmFields, LogRecord, PointRecord, SpanRecord};
 
@@ -30,17 +32,6 @@ pub fn traces(request: ExportTraceServiceRequest) -> Batch {
             for span in scope_spans.spans {
                 let attributes = Attributes(&span.attributes);
                 let status = span.status.as_ref();
-                let events: Vec<Value> = span
-                    .events
-                    .iter()
-                    .map(|event| {
-                        json!({
-                            "name": event.name,
-                            "time_unix_nano": clamp_ns(event.time_unix_nano),
-                            "attributes": Attributes(&event.attributes).json_value(),
-                        })
-                    })
-                    .collect();
                 let start_ns = clamp_ns(span.start_time_unix_nano);
                 spans.push(SpanRecord {
                     trace_id: hex(&span.trace_id),
@@ -61,7 +52,7 @@ pub fn traces(request: ExportTraceServiceRequest) -> Batch {
                     llm: llm_fields(&attributes),
                     attributes_json: attributes.json(),
                     resource_json: resource_json.clone(),
-                    events_json: Value::Array(events).to_string(),
+                    events_json: events_json(&span.events),
                     name: span.name,
                 });
             }
@@ -121,10 +112,11 @@ pub fn logs(request: ExportLogsServiceRequest) -> Batch {
                     severity_number: record.severity_number,
                     severity_text: (!record.severity_text.is_empty())
                         .then_some(record.severity_text),
-                    body: match record.body.as_ref().map(any_value_json) {
-                        Some(Value::String(text)) => text,
-                        Some(Value::Null) | None => String::new(),
-                        Some(other) => other.to_string(),
+                    body: match record.body.as_ref().and_then(|b| b.value.as_ref()) {
+                        Some(any_value::Value::StringValue(text)) => text.clone(),
+                        None => String::new(),
+                        Some(_) => serde_json::to_string(&JsonAnyValue(record.body.as_ref()))
+                            .unwrap_or_default(),
                     },
                     attributes_json: Attributes(&record.attributes).json(),
                 });
@@ -289,36 +281,82 @@ impl<'a> Attributes<'a> {
         }
     }
 
-    fn json_value(&self) -> Value {
-        let mut map = Map::with_capacity(self.0.len());
-        for kv in self.0 {
-            map.insert(
-                kv.key.clone(),
-                kv.value.as_ref().map_or(Value::Null, any_value_json),
-            );
-        }
-        Value::Object(map)
-    }
-
+    /// The attributes as a JSON object, written straight from the protobuf values.
     fn json(&self) -> String {
-        self.json_value().to_string()
+        serde_json::to_string(&JsonAttributes(self.0)).unwrap_or_else(|_| "{}".to_owned())
     }
 }
 
-fn any_value_json(value: &AnyValue) -> Value {
-    match &value.value {
-        Some(any_value::Value::StringValue(s)) => Value::String(s.clone()),
-        Some(any_value::Value::BoolValue(b)) => Value::Bool(*b),
-        Some(any_value::Value::IntValue(i)) => Value::from(*i),
-        Some(any_value::Value::DoubleValue(d)) => serde_json::Number::from_f64(*d)
-            .map_or_else(|| Value::String(d.to_string()), Value::Number),
-        Some(any_value::Value::ArrayValue(array)) => {
-            Value::Array(array.values.iter().map(any_value_json).collect())
+/// Events as a JSON array of `{"name", "time_unix_nano", "attributes"}`.
+fn events_json(events: &[Event]) -> String {
+    if events.is_empty() {
+        return "[]".to_owned();
+    }
+    serde_json::to_string(&JsonEvents(events)).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Serializes attributes as a JSON object without building a `serde_json::Value` first.
+struct JsonAttributes<'a>(&'a [KeyValue]);
+
+impl Serialize for JsonAttributes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for kv in self.0 {
+            map.serialize_entry(&kv.key, &JsonAnyValue(kv.value.as_ref()))?;
         }
-        Some(any_value::Value::KvlistValue(list)) => Attributes(&list.values).json_value(),
-        Some(any_value::Value::BytesValue(bytes)) => Value::String(hex(bytes)),
-        Some(any_value::Value::StringValueStrindex(index)) => Value::from(*index),
-        None => Value::Null,
+        map.end()
+    }
+}
+
+/// One OTLP value as JSON: bytes as hex, non-finite doubles as strings, empty as `null`.
+struct JsonAnyValue<'a>(Option<&'a AnyValue>);
+
+impl Serialize for JsonAnyValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.and_then(|v| v.value.as_ref()) {
+            Some(any_value::Value::StringValue(s)) => serializer.serialize_str(s),
+            Some(any_value::Value::BoolValue(b)) => serializer.serialize_bool(*b),
+            Some(any_value::Value::IntValue(i)) => serializer.serialize_i64(*i),
+            Some(any_value::Value::DoubleValue(d)) if d.is_finite() => serializer.serialize_f64(*d),
+            Some(any_value::Value::DoubleValue(d)) => serializer.serialize_str(&d.to_string()),
+            Some(any_value::Value::ArrayValue(array)) => {
+                let mut seq = serializer.serialize_seq(Some(array.values.len()))?;
+                for value in &array.values {
+                    seq.serialize_element(&JsonAnyValue(Some(value)))?;
+                }
+                seq.end()
+            }
+            Some(any_value::Value::KvlistValue(list)) => {
+                JsonAttributes(&list.values).serialize(serializer)
+            }
+            Some(any_value::Value::BytesValue(bytes)) => serializer.serialize_str(&hex(bytes)),
+            Some(any_value::Value::StringValueStrindex(index)) => serializer.serialize_i32(*index),
+            None => serializer.serialize_unit(),
+        }
+    }
+}
+
+struct JsonEvents<'a>(&'a [Event]);
+
+impl Serialize for JsonEvents<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for event in self.0 {
+            seq.serialize_element(&JsonEvent(event))?;
+        }
+        seq.end()
+    }
+}
+
+struct JsonEvent<'a>(&'a Event);
+
+impl Serialize for JsonEvent<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("name", &self.0.name)?;
+        map.serialize_entry("time_unix_nano", &clamp_ns(self.0.time_unix_nano))?;
+        map.serialize_entry("attributes", &JsonAttributes(&self.0.attributes))?;
+        map.end()
     }
 }
 

@@ -54,9 +54,13 @@ async fn handle<T: IntoBatch>(
     store: &Store,
     request: tonic::Request<T>,
 ) -> Result<tonic::Response<T::Response>, tonic::Status> {
-    match ingest(store, request.into_inner()).await {
+    let request = request.into_inner();
+    // tonic decoded the protobuf; the id lengths are ours to check.
+    if let Err(error) = request.validate() {
+        return Err(tonic::Status::invalid_argument(error.to_string()));
+    }
+    match ingest(store, request).await {
         Ok(()) => Ok(tonic::Response::new(T::success())),
-        Err(IngestError::Invalid(reason)) => Err(tonic::Status::invalid_argument(reason)),
         Err(IngestError::Unavailable(error)) => Err(tonic::Status::unavailable(error.to_string())),
         Err(IngestError::Internal(error)) => Err(tonic::Status::internal(error.to_string())),
     }

@@ -60,6 +60,7 @@ async fn export<T: IntoBatch>(
             );
         }
     };
+    // Decoding validates too (id lengths), so what reaches `ingest` is complete.
     let request: T = match decode(&body, encoding) {
         Ok(request) => request,
         Err(error) => {
@@ -77,9 +78,6 @@ async fn export<T: IntoBatch>(
             encoding.encode_response(&T::success()),
         )
             .into_response(),
-        Err(IngestError::Invalid(reason)) => {
-            failure(encoding, StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &reason)
-        }
         Err(IngestError::Unavailable(error)) => {
             let mut response = failure(
                 encoding,

@@ -47,18 +47,13 @@ impl IntoBatch for opentelemetry_proto::tonic::collector::metrics::v1::ExportMet
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum IngestError {
     #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
     Unavailable(StoreError),
     #[error("{0}")]
     Internal(StoreError),
 }
 
-/// Validates, converts and stores one decoded request.
+/// Converts and stores one decoded and validated request.
 pub(crate) async fn ingest<T: IntoBatch>(store: &Store, request: T) -> Result<(), IngestError> {
-    request
-        .validate()
-        .map_err(|error| IngestError::Invalid(error.to_string()))?;
     match store.write(request.into_batch()).await {
         Ok(_) => Ok(()),
         Err(error @ (StoreError::Busy(_) | StoreError::Closed)) => {

@@ -59,6 +59,9 @@ pub enum StoreError {
     /// A statement failed.
     #[error("database error: {0}")]
     Database(#[from] libsql::Error),
+    /// A transaction failed; nothing of it was stored.
+    #[error("storing failed, nothing was stored: {0}")]
+    Write(String),
     /// The writer's queue stayed full: the caller should retry later.
     #[error("the store is busy: {0} batches are waiting to be written")]
     Busy(usize),

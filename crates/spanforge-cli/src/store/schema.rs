@@ -15,6 +15,7 @@ PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA busy_timeout = 5000;
 PRAGMA temp_store = MEMORY;
+PRAGMA cache_size = -65536;
 ";
 
 /// Set once, before the first table: only takes effect on an empty file.
@@ -52,7 +53,6 @@ CREATE TABLE IF NOT EXISTS spans (
     events TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS spans_by_id ON spans (trace_id, span_id);
-CREATE INDEX IF NOT EXISTS spans_by_start ON spans (start_ns);
 CREATE INDEX IF NOT EXISTS spans_server ON spans (start_ns) WHERE kind = 2;
 CREATE INDEX IF NOT EXISTS spans_llm ON spans (start_ns) WHERE llm_operation IS NOT NULL;
 

@@ -83,35 +83,30 @@ struct Writer {
 }
 
 impl Writer {
-    /// Commits all batches in one transaction; if that fails, each batch on its own, so one
-    /// bad request cannot fail the others.
+    /// Commits all batches in one transaction. If it fails (the disk is full, the file is
+    /// locked by another program), every batch in it fails and its sender is told to retry.
     async fn flush(&mut self, writes: Vec<(Batch, Ack)>) {
         if writes.is_empty() {
             return;
         }
-        if writes.len() == 1 {
-            let (batch, ack) = writes.into_iter().next().expect("one write");
-            let result = self.transaction(&[&batch]).await.map(|mut s| s.remove(0));
-            let _ = ack.send(result);
-            return;
-        }
-        let batches: Vec<&Batch> = writes.iter().map(|(batch, _)| batch).collect();
-        match self.transaction(&batches).await {
+        let (batches, acks): (Vec<Batch>, Vec<Ack>) = writes.into_iter().unzip();
+        match self.transaction(batches).await {
             Ok(summaries) => {
-                for ((_, ack), summary) in writes.into_iter().zip(summaries) {
+                for (ack, summary) in acks.into_iter().zip(summaries) {
                     let _ = ack.send(Ok(summary));
                 }
             }
-            Err(_) => {
-                for (batch, ack) in writes {
-                    let result = self.transaction(&[&batch]).await.map(|mut s| s.remove(0));
-                    let _ = ack.send(result);
+            Err(error) => {
+                tracing::error!(%error, "storing a transaction failed");
+                let message = error.to_string();
+                for ack in acks {
+                    let _ = ack.send(Err(StoreError::Write(message.clone())));
                 }
             }
         }
     }
 
-    async fn transaction(&mut self, batches: &[&Batch]) -> Result<Vec<WriteSummary>, StoreError> {
+    async fn transaction(&mut self, batches: Vec<Batch>) -> Result<Vec<WriteSummary>, StoreError> {
         self.conn.execute("BEGIN IMMEDIATE", ()).await?;
         match self.insert_all(batches).await {
             Ok(summaries) => match self.conn.execute("COMMIT", ()).await {
@@ -128,16 +123,22 @@ impl Writer {
         }
     }
 
-    async fn insert_all(&mut self, batches: &[&Batch]) -> Result<Vec<WriteSummary>, StoreError> {
+    /// Inserts every row, moving the batches' strings into the statements' parameters.
+    async fn insert_all(&mut self, batches: Vec<Batch>) -> Result<Vec<WriteSummary>, StoreError> {
         let insert_span = self.conn.prepare(INSERT_SPAN).await?;
         let upsert_trace = self.conn.prepare(UPSERT_TRACE).await?;
         let insert_log = self.conn.prepare(INSERT_LOG).await?;
         let insert_point = self.conn.prepare(INSERT_POINT).await?;
         let mut summaries = Vec::with_capacity(batches.len());
-        let mut traces: HashMap<&str, TraceDelta<'_>> = HashMap::new();
+        let mut traces: HashMap<String, TraceDelta> = HashMap::new();
         for batch in batches {
             let mut summary = WriteSummary::default();
-            for span in &batch.spans {
+            for span in batch.spans {
+                let needs_first = traces
+                    .get(span.trace_id.as_str())
+                    .is_none_or(|delta| delta.first.is_none());
+                let contribution = Contribution::of(&span, needs_first);
+                let trace_id = span.trace_id.clone();
                 let inserted = insert_span.execute(span_params(span)).await?;
                 insert_span.reset();
                 if inserted == 0 {
@@ -145,14 +146,14 @@ impl Writer {
                     continue;
                 }
                 summary.spans += 1;
-                traces.entry(&span.trace_id).or_default().add(span);
+                traces.entry(trace_id).or_default().add(contribution);
             }
-            for log in &batch.logs {
+            for log in batch.logs {
                 insert_log.execute(log_params(log)).await?;
                 insert_log.reset();
                 summary.logs += 1;
             }
-            for point in &batch.points {
+            for point in batch.points {
                 insert_point.execute(point_params(point)).await?;
                 insert_point.reset();
                 summary.points += 1;
@@ -171,11 +172,42 @@ impl Writer {
     }
 }
 
-/// What the spans of one request add to their trace's summary row.
+/// What one span adds to its trace's summary row.
+struct Contribution {
+    /// Service, name and route, when the span is a root.
+    root: Option<(String, String, Option<String>)>,
+    /// Service and name, when the span may be the first of its trace in the transaction.
+    first: Option<(String, String)>,
+    start_ns: i64,
+    end_ns: i64,
+    error: bool,
+    llm_cost: Option<f64>,
+}
+
+impl Contribution {
+    fn of(span: &SpanRecord, needs_first: bool) -> Contribution {
+        Contribution {
+            root: span.parent_span_id.is_none().then(|| {
+                (
+                    span.service.clone(),
+                    span.name.clone(),
+                    span.http_route.clone(),
+                )
+            }),
+            first: needs_first.then(|| (span.service.clone(), span.name.clone())),
+            start_ns: span.start_ns,
+            end_ns: span.end_ns,
+            error: span.is_error(),
+            llm_cost: span.llm.as_ref().map(|llm| llm.cost_usd.unwrap_or(0.0)),
+        }
+    }
+}
+
+/// What the spans of one transaction add to their trace's summary row.
 #[derive(Default)]
-struct TraceDelta<'a> {
-    root: Option<&'a SpanRecord>,
-    first: Option<&'a SpanRecord>,
+struct TraceDelta {
+    root: Option<(String, String, Option<String>)>,
+    first: Option<(String, String)>,
     start_ns: i64,
     end_ns: i64,
     spans: i64,
@@ -184,47 +216,48 @@ struct TraceDelta<'a> {
     cost_usd: f64,
 }
 
-impl<'a> TraceDelta<'a> {
-    fn add(&mut self, span: &'a SpanRecord) {
-        if self.first.is_none() {
-            self.first = Some(span);
+impl TraceDelta {
+    fn add(&mut self, span: Contribution) {
+        if self.spans == 0 {
             self.start_ns = span.start_ns;
             self.end_ns = span.end_ns;
         }
-        if span.parent_span_id.is_none() {
-            self.root = Some(span);
+        if self.first.is_none() {
+            self.first = span.first;
+        }
+        if span.root.is_some() {
+            self.root = span.root;
         }
         self.start_ns = self.start_ns.min(span.start_ns);
         self.end_ns = self.end_ns.max(span.end_ns);
         self.spans += 1;
-        self.errors += i64::from(span.is_error());
-        if let Some(llm) = &span.llm {
+        self.errors += i64::from(span.error);
+        if let Some(cost) = span.llm_cost {
             self.llm_calls += 1;
-            self.cost_usd += llm.cost_usd.unwrap_or(0.0);
+            self.cost_usd += cost;
         }
     }
 
-    fn params(&self, trace_id: &str) -> Vec<Value> {
-        let representative = self.root.or(self.first);
+    fn params(self, trace_id: String) -> Vec<Value> {
+        let has_root = self.root.is_some();
+        let (first_service, first_name) = self.first.unwrap_or_default();
+        let (service, root_name, route) = match self.root {
+            Some((service, name, route)) => (service, Some(name), route),
+            None => (first_service, None, None),
+        };
         vec![
             trace_id.into(),
-            representative
-                .map(|s| s.service.clone())
-                .unwrap_or_default()
-                .into(),
-            self.root.map(|s| s.name.clone()).into(),
-            self.first
-                .map(|s| s.name.clone())
-                .unwrap_or_default()
-                .into(),
-            self.root.and_then(|s| s.http_route.clone()).into(),
+            service.into(),
+            root_name.into(),
+            first_name.into(),
+            route.into(),
             self.start_ns.into(),
             self.end_ns.into(),
             self.spans.into(),
             self.errors.into(),
             self.llm_calls.into(),
             self.cost_usd.into(),
-            i64::from(self.root.is_some()).into(),
+            i64::from(has_root).into(),
         ]
     }
 }
@@ -261,62 +294,63 @@ const INSERT_POINT: &str = "INSERT INTO metric_points (
     time_ns, service, name, unit, kind, attributes, value, count, sum, buckets
 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-fn span_params(span: &SpanRecord) -> Vec<Value> {
-    let llm = span.llm.as_ref();
+fn span_params(span: SpanRecord) -> Vec<Value> {
+    let llm = span.llm.unwrap_or_default();
+    let is_llm = !llm.operation.is_empty();
     vec![
-        span.trace_id.as_str().into(),
-        span.span_id.as_str().into(),
-        span.parent_span_id.as_deref().into(),
-        span.service.as_str().into(),
-        span.name.as_str().into(),
+        span.trace_id.into(),
+        span.span_id.into(),
+        span.parent_span_id.into(),
+        span.service.into(),
+        span.name.into(),
         span.kind.into(),
         span.start_ns.into(),
         span.end_ns.into(),
         span.status_code.into(),
-        span.status_message.as_deref().into(),
-        span.http_method.as_deref().into(),
-        span.http_route.as_deref().into(),
+        span.status_message.into(),
+        span.http_method.into(),
+        span.http_route.into(),
         span.http_status.into(),
-        llm.map(|l| l.operation.as_str()).into(),
-        llm.and_then(|l| l.provider.as_deref()).into(),
-        llm.and_then(|l| l.model.as_deref()).into(),
-        llm.and_then(|l| l.prompt_name.as_deref()).into(),
-        llm.and_then(|l| l.prompt_version.as_deref()).into(),
-        llm.and_then(|l| l.input_tokens).into(),
-        llm.and_then(|l| l.output_tokens).into(),
-        llm.and_then(|l| l.cached_tokens).into(),
-        llm.and_then(|l| l.cost_usd).into(),
-        llm.and_then(|l| l.ttfc_ms).into(),
-        span.attributes_json.as_str().into(),
-        span.resource_json.as_str().into(),
-        span.events_json.as_str().into(),
+        is_llm.then_some(llm.operation).into(),
+        llm.provider.into(),
+        llm.model.into(),
+        llm.prompt_name.into(),
+        llm.prompt_version.into(),
+        llm.input_tokens.into(),
+        llm.output_tokens.into(),
+        llm.cached_tokens.into(),
+        llm.cost_usd.into(),
+        llm.ttfc_ms.into(),
+        span.attributes_json.into(),
+        span.resource_json.into(),
+        span.events_json.into(),
     ]
 }
 
-fn log_params(log: &LogRecord) -> Vec<Value> {
+fn log_params(log: LogRecord) -> Vec<Value> {
     vec![
         log.time_ns.into(),
-        log.trace_id.as_deref().into(),
-        log.span_id.as_deref().into(),
-        log.service.as_str().into(),
+        log.trace_id.into(),
+        log.span_id.into(),
+        log.service.into(),
         log.severity_number.into(),
-        log.severity_text.as_deref().into(),
-        log.body.as_str().into(),
-        log.attributes_json.as_str().into(),
+        log.severity_text.into(),
+        log.body.into(),
+        log.attributes_json.into(),
     ]
 }
 
-fn point_params(point: &PointRecord) -> Vec<Value> {
+fn point_params(point: PointRecord) -> Vec<Value> {
     vec![
         point.time_ns.into(),
-        point.service.as_str().into(),
-        point.name.as_str().into(),
-        point.unit.as_str().into(),
+        point.service.into(),
+        point.name.into(),
+        point.unit.into(),
         point.kind.into(),
-        point.attributes_json.as_str().into(),
+        point.attributes_json.into(),
         point.value.into(),
         point.count.into(),
         point.sum.into(),
-        point.buckets_json.as_deref().into(),
+        point.buckets_json.into(),
     ]
 }
