@@ -141,7 +141,9 @@ impl Store {
             return Ok(WriteSummary::default());
         }
         let (ack, answer) = oneshot::channel();
-        self.send(writer::Message::Write(batch, ack)).await?;
+        // Turning rows into parameters here keeps that work off the writer thread.
+        let prepared = writer::Prepared::new(batch);
+        self.send(writer::Message::Write(prepared, ack)).await?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 

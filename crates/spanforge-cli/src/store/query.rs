@@ -331,9 +331,11 @@ impl Store {
         let conn = self.reader().await?;
         let mut rows = conn
             .query(
-                "SELECT span_id, parent_span_id, service, name, kind, start_ns, end_ns,
-                        status_code, status_message, attributes, resource, events
-                 FROM spans WHERE trace_id = ?1",
+                "SELECT s.span_id, s.parent_span_id, s.service, s.name, s.kind, s.start_ns,
+                        s.end_ns, s.status_code, s.status_message, s.attributes, r.attributes,
+                        s.events
+                 FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
+                 WHERE s.trace_id = ?1",
                 [trace_id],
             )
             .await?;
@@ -350,7 +352,9 @@ impl Store {
                 status_code: row.get(7)?,
                 status_message: row.get(8)?,
                 attributes: row.get(9)?,
-                resource: row.get(10)?,
+                resource: row
+                    .get::<Option<String>>(10)?
+                    .unwrap_or_else(|| "{}".into()),
                 events: row.get(11)?,
             });
         }

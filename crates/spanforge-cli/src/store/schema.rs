@@ -3,10 +3,11 @@
 //! Spans keep the columns the UI filters and groups by (HTTP route, GenAI model, prompt,
 //! tokens, cost) next to the full attribute set as JSON, so list and summary pages read narrow
 //! rows through partial indexes instead of parsing JSON. `traces` is a summary maintained at
-//! ingest, so the trace list never aggregates spans.
+//! ingest, so the trace list never aggregates spans. A process' resource attributes are the same
+//! on every span it sends: they are stored once in `resources`.
 
 /// Bumped when the tables change shape; a file with another version is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Connection settings: WAL so readers never block the writer, and incremental vacuum so
 /// retention can give space back to the file system.
@@ -23,6 +24,11 @@ pub(crate) const AUTO_VACUUM: &str = "PRAGMA auto_vacuum = INCREMENTAL;";
 
 pub(crate) const CREATE: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS resources (
+    id INTEGER PRIMARY KEY,
+    attributes TEXT NOT NULL UNIQUE
+);
 
 CREATE TABLE IF NOT EXISTS spans (
     trace_id TEXT NOT NULL,
@@ -49,8 +55,8 @@ CREATE TABLE IF NOT EXISTS spans (
     cost_usd REAL,
     ttfc_ms REAL,
     attributes TEXT NOT NULL,
-    resource TEXT NOT NULL,
-    events TEXT NOT NULL
+    events TEXT NOT NULL,
+    resource_id INTEGER NOT NULL REFERENCES resources (id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS spans_by_id ON spans (trace_id, span_id);
 CREATE INDEX IF NOT EXISTS spans_server ON spans (start_ns) WHERE kind = 2;

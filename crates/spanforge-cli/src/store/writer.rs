@@ -12,7 +12,7 @@ use super::retention::{Retention, RetentionReport};
 /// Requests to the writer.
 #[derive(Debug)]
 pub(super) enum Message {
-    Write(Batch, oneshot::Sender<Result<WriteSummary, StoreError>>),
+    Write(Prepared, oneshot::Sender<Result<WriteSummary, StoreError>>),
     Retain(
         Retention,
         oneshot::Sender<Result<RetentionReport, StoreError>>,
@@ -78,6 +78,43 @@ pub(super) fn spawn(conn: Connection, mut inbox: mpsc::Receiver<Message>) -> std
 
 type Ack = oneshot::Sender<Result<WriteSummary, StoreError>>;
 
+/// A batch turned into statement parameters by the sender, so the writer thread (the one
+/// serial step of ingest) only binds and steps.
+#[derive(Debug)]
+pub(super) struct Prepared {
+    spans: Vec<PreparedSpan>,
+    logs: Vec<Vec<Value>>,
+    points: Vec<Vec<Value>>,
+}
+
+#[derive(Debug)]
+struct PreparedSpan {
+    trace_id: String,
+    /// Resource attributes as JSON: stored once in `resources`, referenced by id.
+    resource_json: String,
+    contribution: Contribution,
+    params: Vec<Value>,
+}
+
+impl Prepared {
+    pub(super) fn new(batch: Batch) -> Prepared {
+        Prepared {
+            spans: batch
+                .spans
+                .into_iter()
+                .map(|mut span| PreparedSpan {
+                    trace_id: span.trace_id.clone(),
+                    resource_json: std::mem::take(&mut span.resource_json),
+                    contribution: Contribution::of(&span),
+                    params: span_params(span),
+                })
+                .collect(),
+            logs: batch.logs.into_iter().map(log_params).collect(),
+            points: batch.points.into_iter().map(point_params).collect(),
+        }
+    }
+}
+
 struct Writer {
     conn: Connection,
 }
@@ -85,11 +122,11 @@ struct Writer {
 impl Writer {
     /// Commits all batches in one transaction. If it fails (the disk is full, the file is
     /// locked by another program), every batch in it fails and its sender is told to retry.
-    async fn flush(&mut self, writes: Vec<(Batch, Ack)>) {
+    async fn flush(&mut self, writes: Vec<(Prepared, Ack)>) {
         if writes.is_empty() {
             return;
         }
-        let (batches, acks): (Vec<Batch>, Vec<Ack>) = writes.into_iter().unzip();
+        let (batches, acks): (Vec<Prepared>, Vec<Ack>) = writes.into_iter().unzip();
         match self.transaction(batches).await {
             Ok(summaries) => {
                 for (ack, summary) in acks.into_iter().zip(summaries) {
@@ -106,7 +143,10 @@ impl Writer {
         }
     }
 
-    async fn transaction(&mut self, batches: Vec<Batch>) -> Result<Vec<WriteSummary>, StoreError> {
+    async fn transaction(
+        &mut self,
+        batches: Vec<Prepared>,
+    ) -> Result<Vec<WriteSummary>, StoreError> {
         self.conn.execute("BEGIN IMMEDIATE", ()).await?;
         match self.insert_all(batches).await {
             Ok(summaries) => match self.conn.execute("COMMIT", ()).await {
@@ -123,38 +163,50 @@ impl Writer {
         }
     }
 
-    /// Inserts every row, moving the batches' strings into the statements' parameters.
-    async fn insert_all(&mut self, batches: Vec<Batch>) -> Result<Vec<WriteSummary>, StoreError> {
+    /// Inserts every row; spans get the id of their resource, stored once.
+    async fn insert_all(
+        &mut self,
+        batches: Vec<Prepared>,
+    ) -> Result<Vec<WriteSummary>, StoreError> {
         let insert_span = self.conn.prepare(INSERT_SPAN).await?;
         let upsert_trace = self.conn.prepare(UPSERT_TRACE).await?;
         let insert_log = self.conn.prepare(INSERT_LOG).await?;
         let insert_point = self.conn.prepare(INSERT_POINT).await?;
         let mut summaries = Vec::with_capacity(batches.len());
         let mut traces: HashMap<String, TraceDelta> = HashMap::new();
+        let mut resources: HashMap<String, i64> = HashMap::new();
         for batch in batches {
             let mut summary = WriteSummary::default();
             for span in batch.spans {
-                let needs_first = traces
-                    .get(span.trace_id.as_str())
-                    .is_none_or(|delta| delta.first.is_none());
-                let contribution = Contribution::of(&span, needs_first);
-                let trace_id = span.trace_id.clone();
-                let inserted = insert_span.execute(span_params(span)).await?;
+                let resource_id = match resources.get(&span.resource_json) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.resource_id(&span.resource_json).await?;
+                        resources.insert(span.resource_json, id);
+                        id
+                    }
+                };
+                let mut params = span.params;
+                params.push(resource_id.into());
+                let inserted = insert_span.execute(params).await?;
                 insert_span.reset();
                 if inserted == 0 {
                     summary.duplicate_spans += 1;
                     continue;
                 }
                 summary.spans += 1;
-                traces.entry(trace_id).or_default().add(contribution);
+                traces
+                    .entry(span.trace_id)
+                    .or_default()
+                    .add(span.contribution);
             }
-            for log in batch.logs {
-                insert_log.execute(log_params(log)).await?;
+            for params in batch.logs {
+                insert_log.execute(params).await?;
                 insert_log.reset();
                 summary.logs += 1;
             }
-            for point in batch.points {
-                insert_point.execute(point_params(point)).await?;
+            for params in batch.points {
+                insert_point.execute(params).await?;
                 insert_point.reset();
                 summary.points += 1;
             }
@@ -167,16 +219,38 @@ impl Writer {
         Ok(summaries)
     }
 
+    /// The id of a resource's row, inserting it the first time it is seen.
+    async fn resource_id(&mut self, json: &str) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO resources (attributes) VALUES (?1)",
+                [json],
+            )
+            .await?;
+        let mut rows = self
+            .conn
+            .query("SELECT id FROM resources WHERE attributes = ?1", [json])
+            .await?;
+        match rows.next().await? {
+            Some(row) => Ok(row.get(0)?),
+            None => Err(StoreError::Corrupt {
+                column: "resources.id",
+                reason: "a resource just inserted is missing".into(),
+            }),
+        }
+    }
+
     async fn retain(&mut self, retention: Retention) -> Result<RetentionReport, StoreError> {
         super::retention::enforce(&self.conn, retention).await
     }
 }
 
 /// What one span adds to its trace's summary row.
+#[derive(Debug)]
 struct Contribution {
     /// Service, name and route, when the span is a root.
     root: Option<(String, String, Option<String>)>,
-    /// Service and name, when the span may be the first of its trace in the transaction.
+    /// Service and name, used when the span is the first of its trace in the transaction.
     first: Option<(String, String)>,
     start_ns: i64,
     end_ns: i64,
@@ -185,7 +259,7 @@ struct Contribution {
 }
 
 impl Contribution {
-    fn of(span: &SpanRecord, needs_first: bool) -> Contribution {
+    fn of(span: &SpanRecord) -> Contribution {
         Contribution {
             root: span.parent_span_id.is_none().then(|| {
                 (
@@ -194,7 +268,7 @@ impl Contribution {
                     span.http_route.clone(),
                 )
             }),
-            first: needs_first.then(|| (span.service.clone(), span.name.clone())),
+            first: Some((span.service.clone(), span.name.clone())),
             start_ns: span.start_ns,
             end_ns: span.end_ns,
             error: span.is_error(),
@@ -266,7 +340,7 @@ const INSERT_SPAN: &str = "INSERT OR IGNORE INTO spans (
     trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, status_code,
     status_message, http_method, http_route, http_status, llm_operation, llm_provider, llm_model,
     prompt_name, prompt_version, input_tokens, output_tokens, cached_tokens, cost_usd, ttfc_ms,
-    attributes, resource, events
+    attributes, events, resource_id
 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
     ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
 
@@ -322,7 +396,6 @@ fn span_params(span: SpanRecord) -> Vec<Value> {
         llm.cost_usd.into(),
         llm.ttfc_ms.into(),
         span.attributes_json.into(),
-        span.resource_json.into(),
         span.events_json.into(),
     ]
 }
