@@ -541,6 +541,21 @@ struct Service {
 
 impl Service {
     async fn start(name: &str, dir: &TempDir, otlp_http: &str, llm: &FakeLlm) -> Service {
+        Service::start_with(name, dir, llm, |command| {
+            command
+                .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp_http}"))
+                .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+        })
+        .await
+    }
+
+    /// Starts the service; `exporter` sets where and how its telemetry goes.
+    async fn start_with(
+        name: &str,
+        dir: &TempDir,
+        llm: &FakeLlm,
+        exporter: impl FnOnce(&mut Command),
+    ) -> Service {
         let listen = free_addr();
         let port = listen.rsplit(':').next().unwrap();
         let mut command = Command::new(example_binary());
@@ -558,8 +573,6 @@ impl Service {
             .env("PORT", port)
             .env("DATABASE_URL", dir.path(&format!("{name}.db")))
             .env("OPENAI_BASE_URL", llm.openai_base_url())
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp_http}"))
-            .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
             .env("OTEL_SERVICE_NAME", name)
             .env(
                 "OTEL_RESOURCE_ATTRIBUTES",
@@ -569,6 +582,7 @@ impl Service {
             .env("OTEL_BLRP_SCHEDULE_DELAY", "200")
             .env("OTEL_METRIC_EXPORT_INTERVAL", "1000")
             .env("SPANFORGE_LOG_FORMAT", "none");
+        exporter(&mut command);
         let mut proc = Proc::spawn(name, &mut command, dir.path(&format!("{name}.log")));
         let base = format!("http://{listen}");
         proc.wait_ready(&format!("{base}/health")).await;
@@ -1355,4 +1369,137 @@ async fn agent_sends_every_span_of_a_trace_to_one_gateway() {
         gateway.proc.assert_running();
     }
     agent.assert_running();
+}
+
+/// A CA and a server certificate for 127.0.0.1, made with the `openssl` command; returns the
+/// paths of the CA certificate, the server certificate and the server key.
+fn tls_certificates(dir: &TempDir) -> (PathBuf, PathBuf, PathBuf) {
+    let (ca_key, ca, key, csr, cert, ext) = (
+        dir.path("ca.key"),
+        dir.path("ca.pem"),
+        dir.path("server.key"),
+        dir.path("server.csr"),
+        dir.path("server.pem"),
+        dir.path("server.ext"),
+    );
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\n").unwrap();
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run openssl ({e}): apt-get install -y openssl"));
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let path = |p: &PathBuf| p.to_str().unwrap().to_owned();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=spanforge test CA",
+        "-keyout",
+        &path(&ca_key),
+        "-out",
+        &path(&ca),
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &path(&key),
+        "-out",
+        &path(&csr),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &path(&csr),
+        "-CA",
+        &path(&ca),
+        "-CAkey",
+        &path(&ca_key),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &path(&ext),
+        "-out",
+        &path(&cert),
+    ]);
+    (ca, cert, key)
+}
+
+/// OTLP over gRPC with TLS: the service exports to a collector whose OTLP receiver only speaks
+/// TLS, trusting the collector's CA through `SSL_CERT_FILE`, and the spans come out the other
+/// side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_reach_a_collector_over_grpc_with_tls() {
+    let dir = TempDir::new("tls");
+    let collector_binary = binary_from("build-collector.sh");
+    let (ca, cert, key) = tls_certificates(&dir);
+    let sink = OtlpReceiver::start().await.unwrap();
+    let (grpc, health) = (free_addr(), free_addr());
+    let config = dir.path("tls-collector.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "extensions:\n  health_check:\n    endpoint: {health}\n\
+             receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: {grpc}\n\
+             \x20       tls:\n          cert_file: {cert}\n          key_file: {key}\n\
+             exporters:\n  otlp_http/sink:\n    endpoint: {sink}\n\
+             service:\n  extensions: [health_check]\n  telemetry:\n    metrics:\n      level: none\n\
+             \x20 pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [otlp_http/sink]\n",
+            cert = cert.display(),
+            key = key.display(),
+            sink = sink.http_endpoint(),
+        ),
+    )
+    .unwrap();
+    let mut collector = Proc::spawn(
+        "tls-collector",
+        Command::new(&collector_binary).arg(format!("--config={}", config.display())),
+        dir.path("tls-collector.log"),
+    );
+    collector.wait_ready(&format!("http://{health}/")).await;
+
+    let llm = FakeLlm::start().await.unwrap();
+    let service = Service::start_with("prompt-api-tls", &dir, &llm, |command| {
+        command
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("https://{grpc}"))
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+            .env("SSL_CERT_FILE", &ca);
+    })
+    .await;
+    let (status, trace_id, _) = service
+        .call(
+            "POST",
+            "/prompts",
+            Some(json!({"name": "greet", "version": 1, "template": "Hi {{who}}"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let span = sink
+        .wait_for_span_named("POST /prompts", WAIT)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "no span over TLS: {e}\ncollector:\n{}",
+                collector.log_tail()
+            )
+        });
+    assert_eq!(span.trace_id, trace_id);
+    assert_eq!(span.service_name(), Some("prompt-api-tls"));
 }

@@ -13,9 +13,11 @@
 //! # }
 //! ```
 //!
-//! Only plain `http://` URLs work: this build has no TLS backend, and an `https://` URL is
+//! `http://` and `https://` URLs work. HTTPS needs the crate's `tls` feature (on by default):
+//! the server's certificate is checked against the platform's trust store (on Linux the system
+//! CA bundle, or the PEM file named by `SSL_CERT_FILE`). Built without it, an `https://` URL is
 //! refused up front with [`PrometheusError::HttpsUnsupported`]. Credentials in the URL
-//! (`http://user:password@host:9090`) are sent as HTTP basic authentication and never shown:
+//! (`https://user:password@host`) are sent as HTTP basic authentication and never shown:
 //! errors and [`PrometheusClient::base_url`] print the URL without them.
 
 use std::collections::BTreeMap;
@@ -27,7 +29,7 @@ use serde::Deserialize;
 /// Why a Prometheus request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PrometheusError {
-    /// The base URL does not parse or is not an `http://` URL. Fix the URL.
+    /// The base URL does not parse or is not an `http://` or `https://` URL. Fix the URL.
     #[error("invalid Prometheus URL {url:?}: {reason}")]
     InvalidUrl {
         /// The URL as given (credentials removed when it parsed).
@@ -35,11 +37,13 @@ pub enum PrometheusError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The URL is `https://`, and this build has no TLS backend. Use a plain-HTTP URL (a
-    /// port-forward, or a reverse proxy on the Prometheus host).
+    /// The URL is `https://`, and this build has no TLS backend (it was built without the
+    /// `tls` feature). Use a plain-HTTP URL (a port-forward, or a reverse proxy on the
+    /// Prometheus host), or a build with `tls`.
     #[error(
-        "{url}: https is not supported: this build of spanforge has no TLS backend; \
-         use a plain http:// URL (for example through a port-forward or a local reverse proxy)"
+        "{url}: https is not supported: this build of spanforge has no TLS backend (it was \
+         built without the `tls` feature); use a plain http:// URL (for example through a \
+         port-forward or a local reverse proxy)"
     )]
     HttpsUnsupported {
         /// The URL, without credentials.
@@ -126,23 +130,22 @@ impl PrometheusClient {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
     /// A client for the Prometheus at `base_url` (`http://host:9090`, optionally with a path
-    /// prefix such as `http://host/prometheus` when it runs behind one).
+    /// prefix such as `https://host/prometheus` when it runs behind one).
     ///
     /// # Errors
     ///
-    /// [`PrometheusError::InvalidUrl`] when the URL does not parse or is not HTTP,
-    /// [`PrometheusError::HttpsUnsupported`] for `https://`.
+    /// [`PrometheusError::InvalidUrl`] when the URL does not parse or is not HTTP(S);
+    /// without the `tls` feature, [`PrometheusError::HttpsUnsupported`] for `https://`.
     pub fn new(base_url: &str) -> Result<PrometheusClient, PrometheusError> {
         let base = http_url(base_url).map_err(|error| match error {
+            #[cfg(not(feature = "tls"))]
             UrlError::Https(url) => PrometheusError::HttpsUnsupported { url },
             UrlError::Invalid { url, reason } => PrometheusError::InvalidUrl { url, reason },
         })?;
-        let http = reqwest::Client::builder()
-            .build()
-            .map_err(|e| PrometheusError::InvalidUrl {
-                url: redact(&base),
-                reason: format!("cannot build an HTTP client: {e}"),
-            })?;
+        let http = http_client(|builder| builder).map_err(|e| PrometheusError::InvalidUrl {
+            url: redact(&base),
+            reason: format!("cannot build an HTTP client: {e}"),
+        })?;
         Ok(PrometheusClient {
             shown: redact(&base),
             base,
@@ -275,7 +278,7 @@ fn transport_error(url: &str, timeout: Duration, error: reqwest::Error) -> Prome
     } else {
         PrometheusError::Unreachable {
             url: url.to_owned(),
-            reason: root_cause(&error.without_url()),
+            reason: transport_cause(&error.without_url()),
         }
     }
 }
@@ -408,7 +411,8 @@ fn unix_seconds(time: SystemTime) -> String {
 /// Why a URL was refused by [`http_url`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum UrlError {
-    /// An `https://` URL (credentials removed).
+    /// An `https://` URL (credentials removed), in a build without the `tls` feature.
+    #[cfg(not(feature = "tls"))]
     Https(String),
     /// Not a URL, or not HTTP.
     Invalid {
@@ -419,23 +423,101 @@ pub(crate) enum UrlError {
     },
 }
 
-/// Parses an `http://` URL; `https://` and other schemes are refused.
+/// Parses an `http://` or `https://` URL; other schemes are refused, and so is `https://` in
+/// a build without the `tls` feature.
 pub(crate) fn http_url(text: &str) -> Result<Url, UrlError> {
     let url = Url::parse(text.trim()).map_err(|e| UrlError::Invalid {
         url: text.to_owned(),
         reason: e.to_string(),
     })?;
+    #[cfg(not(feature = "tls"))]
+    if url.scheme() == "https" {
+        return Err(UrlError::Https(redact(&url)));
+    }
     match url.scheme() {
-        "http" if url.host().is_some() => Ok(url),
-        "http" => Err(UrlError::Invalid {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        "http" | "https" => Err(UrlError::Invalid {
             url: redact(&url),
             reason: "no host".to_owned(),
         }),
-        "https" => Err(UrlError::Https(redact(&url))),
         other => Err(UrlError::Invalid {
             url: redact(&url),
-            reason: format!("scheme {other:?} is not http"),
+            reason: format!("scheme {other:?} is not http or https"),
         }),
+    }
+}
+
+/// Builds the command's HTTP client: `configure` applied to a fresh
+/// [`reqwest::ClientBuilder`].
+#[cfg(not(feature = "tls"))]
+pub(crate) fn http_client(
+    configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> Result<reqwest::Client, reqwest::Error> {
+    configure(reqwest::Client::builder()).build()
+}
+
+/// Builds the command's HTTP client: `configure` applied to a fresh
+/// [`reqwest::ClientBuilder`].
+///
+/// Building loads the platform's trusted CA certificates. A machine without any (a slim
+/// container without a CA bundle, or `SSL_CERT_FILE` naming a missing file) must still reach
+/// plain-HTTP endpoints, so the client is then built with an empty trust store: `http://`
+/// works, every `https://` server is refused, and [`transport_cause`] says why.
+#[cfg(feature = "tls")]
+pub(crate) fn http_client(
+    configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let error = match configure(reqwest::Client::builder()).build() {
+        Ok(client) => return Ok(client),
+        Err(error) => error,
+    };
+    match configure(reqwest::Client::builder())
+        .tls_certs_only(Vec::new())
+        .build()
+    {
+        Ok(client) => {
+            // The platform verifier's "No CA certificates were loaded from the system".
+            let _ = NO_TRUSTED_ROOTS.set(root_cause(&error));
+            Ok(client)
+        }
+        Err(_) => Err(error),
+    }
+}
+
+/// Why no trusted CA certificate could be loaded, once [`http_client`] fell back to an empty
+/// trust store.
+#[cfg(feature = "tls")]
+static NO_TRUSTED_ROOTS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The innermost cause of a transport error, as [`root_cause`]; a refused server certificate
+/// also gets what to do about it.
+pub(crate) fn transport_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    with_tls_hint(root_cause(error))
+}
+
+#[cfg(not(feature = "tls"))]
+fn with_tls_hint(cause: String) -> String {
+    cause
+}
+
+#[cfg(feature = "tls")]
+fn with_tls_hint(cause: String) -> String {
+    // rustls' `Error::InvalidCertificate`: "invalid peer certificate: UnknownIssuer", ...
+    if !cause.starts_with("invalid peer certificate") {
+        return cause;
+    }
+    match NO_TRUSTED_ROOTS.get() {
+        Some(load_error) => format!(
+            "TLS: {cause}: no trusted CA certificate could be loaded on this machine \
+             ({load_error}); install the system's CA bundle (ca-certificates), or set \
+             SSL_CERT_FILE to a PEM file of the CAs to trust"
+        ),
+        None if cause.contains("UnknownIssuer") => format!(
+            "TLS: {cause}: the server's certificate is not signed by a CA this machine \
+             trusts; add the CA to the system's trust store (on Linux, SSL_CERT_FILE may \
+             name a PEM file of the CAs to trust instead)"
+        ),
+        None => format!("TLS: {cause}"),
     }
 }
 
@@ -555,8 +637,9 @@ mod tests {
         ));
     }
 
+    #[cfg(not(feature = "tls"))]
     #[test]
-    fn urls() {
+    fn https_is_refused_without_tls() {
         let error = PrometheusClient::new("https://user:secret@prom.example.com").unwrap_err();
         assert!(matches!(error, PrometheusError::HttpsUnsupported { .. }));
         let text = error.to_string();
@@ -565,10 +648,32 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("secret"));
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn https_is_accepted_with_tls() {
+        let client = PrometheusClient::new("https://user:secret@prom.example.com/p").unwrap();
+        assert_eq!(client.base_url(), "https://prom.example.com/p");
+        assert!(!format!("{client:?}").contains("secret"));
+        assert_eq!(
+            client.endpoint("api/v1/query").as_str(),
+            "https://user:secret@prom.example.com/p/api/v1/query"
+        );
+    }
+
+    #[test]
+    fn urls() {
         assert!(matches!(
             PrometheusClient::new("prom:9090"),
             Err(PrometheusError::InvalidUrl { .. })
         ));
+        match PrometheusClient::new("ftp://prom:9090") {
+            Err(PrometheusError::InvalidUrl { reason, .. }) => {
+                assert_eq!(reason, "scheme \"ftp\" is not http or https")
+            }
+            other => panic!("{other:?}"),
+        }
         let client = PrometheusClient::new("http://u:p@prom:9090/prefix/").unwrap();
         assert_eq!(client.base_url(), "http://prom:9090/prefix/");
         assert!(!format!("{client:?}").contains(":p@"));

@@ -8,7 +8,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use super::{Check, CheckFuture, DoctorArgs, Finding, OtlpProtocol, human_duration};
 use crate::prometheus::{
-    PrometheusClient, PrometheusError, UrlError, http_url, redact, root_cause, snippet,
+    PrometheusClient, PrometheusError, UrlError, http_client, http_url, redact, snippet,
+    transport_cause,
 };
 
 /// The default Langfuse base URL, as in `spanforge-langfuse` (Langfuse Cloud, EU).
@@ -23,10 +24,11 @@ pub(crate) struct Context {
 
 impl Context {
     pub(crate) fn new(timeout: Duration) -> anyhow::Result<Context> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()?;
+        let http = http_client(|builder| {
+            builder
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::limited(3))
+        })?;
         Ok(Context { http, timeout })
     }
 }
@@ -57,7 +59,7 @@ pub(crate) fn transport_reason(error: &reqwest::Error, timeout: Duration) -> Str
     if error.is_timeout() {
         return format!("no answer within {}", human_duration(timeout));
     }
-    let innermost = root_cause(error);
+    let innermost = transport_cause(error);
     if error.is_connect() {
         format!("cannot connect: {innermost}")
     } else {
@@ -67,6 +69,7 @@ pub(crate) fn transport_reason(error: &reqwest::Error, timeout: Duration) -> Str
 
 fn url_refused(error: UrlError, what: &str) -> Finding {
     match error {
+        #[cfg(not(feature = "tls"))]
         UrlError::Https(url) => Finding::failed(Some(url), https_unsupported()),
         UrlError::Invalid { url, reason } => {
             Finding::failed(Some(url), format!("not a valid {what} URL: {reason}"))
@@ -74,9 +77,11 @@ fn url_refused(error: UrlError, what: &str) -> Finding {
     }
 }
 
+/// Only without the `tls` feature: `http_url` refuses `https://` there.
 fn https_unsupported() -> String {
-    "https is not supported: this build of spanforge has no TLS backend; \
-     use a plain http:// URL (for example through a port-forward or a local reverse proxy)"
+    "https is not supported: this build of spanforge has no TLS backend (it was built without \
+     the `tls` feature); use a plain http:// URL (for example through a port-forward or a \
+     local reverse proxy)"
         .to_owned()
 }
 
@@ -161,6 +166,7 @@ pub(crate) fn otlp_plan(
     }
     let base = match http_url(&endpoint) {
         Ok(url) => url,
+        #[cfg(not(feature = "tls"))]
         Err(UrlError::Https(url)) => {
             return OtlpPlan::Invalid {
                 target: Some(url),
@@ -754,6 +760,11 @@ mod tests {
         }
         let env = env_of(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://api.vendor.example")]);
         match otlp_plan(&args, &env) {
+            #[cfg(feature = "tls")]
+            OtlpPlan::Http { url, .. } => {
+                assert_eq!(url.as_str(), "https://api.vendor.example/v1/traces")
+            }
+            #[cfg(not(feature = "tls"))]
             OtlpPlan::Invalid { reason, .. } => {
                 assert!(reason.starts_with("https is not supported"))
             }
@@ -821,9 +832,16 @@ mod tests {
             }
             LangfusePlan::Done(finding) => panic!("{finding:?}"),
         }
-        // The default is Langfuse Cloud, https: refused with the reason.
+        // The default is Langfuse Cloud, https: checked with `tls`, refused with the reason
+        // without it.
         let env = env_of(&[("LANGFUSE_PUBLIC_KEY", "pk"), ("LANGFUSE_SECRET_KEY", "sk")]);
         match langfuse_plan(&args, &env) {
+            #[cfg(feature = "tls")]
+            LangfusePlan::Check { url, .. } => assert_eq!(
+                url.as_str(),
+                "https://cloud.langfuse.com/api/public/otel/v1/traces"
+            ),
+            #[cfg(not(feature = "tls"))]
             LangfusePlan::Done(Finding {
                 target,
                 outcome: super::super::Outcome::Failed(reason),

@@ -6,8 +6,7 @@
 //! - SQLAlchemy's `sqlite:///relative.db` and `sqlite:////absolute.db` (also with a driver,
 //!   `sqlite+aiosqlite:///app.db`);
 //! - remote libSQL (`libsql://`, `sqlite+libsql://`, `http(s)://`, `ws(s)://`): not checked
-//!   yet, reported as skipped (a failure with `--require database`): Turso is reached over TLS,
-//!   which this build does not have;
+//!   yet, reported as skipped (a failure with `--require database`);
 //! - anything else (`postgres://…`): skipped, not a libSQL database.
 //!
 //! A file that does not exist is a failure: opening it would create an empty database and
@@ -107,8 +106,8 @@ pub(crate) async fn check(url: Option<String>) -> Finding {
         ),
         Target::Remote(shown) => Finding::not_configured(
             Some(shown),
-            "remote libSQL databases are not checked yet (they need TLS, which this build \
-             lacks); check with `turso db shell <name> \"SELECT 1\"`",
+            "remote libSQL databases are not checked yet; check with \
+             `turso db shell <name> \"SELECT 1\"`",
         ),
         Target::Local(path) => local(path).await,
     }

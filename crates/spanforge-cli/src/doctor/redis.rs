@@ -32,10 +32,12 @@ pub(crate) async fn check(url: Option<String>, timeout: Duration) -> Finding {
         return Finding::not_configured(None, "REDIS_URL is not set");
     };
     let target = shown(&url);
+    #[cfg(not(feature = "tls"))]
     if url.starts_with("rediss://") || url.starts_with("valkeys://") {
         return Finding::failed(
             Some(target),
-            "TLS (rediss://) is not supported: this build of spanforge has no TLS backend",
+            "TLS (rediss://) is not supported: this build of spanforge has no TLS backend (it \
+             was built without the `tls` feature)",
         );
     }
     // The client's errors do not contain the URL, so they are safe to show.

@@ -4,13 +4,17 @@
 //! and rate-limits with 429 and a JSON body `{"retry_after": <seconds>, ...}`. A longer
 //! report goes out as several messages, split between lines. The webhook URL holds the
 //! webhook's token: it is never printed, errors name only its host.
+//!
+//! Every real webhook is `https://discord.com/api/webhooks/…`: that needs the crate's `tls`
+//! feature (on by default). A build without it refuses `https://` up front
+//! ([`DiscordError::HttpsUnsupported`]).
 
 use std::time::Duration;
 
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
-use crate::prometheus::snippet;
+use crate::prometheus::{http_client, snippet, transport_cause};
 
 /// Discord's limit on a message's `content`.
 pub const MESSAGE_LIMIT: usize = 2000;
@@ -27,10 +31,12 @@ pub enum DiscordError {
     /// The webhook URL does not parse. The URL itself is not repeated (it holds a token).
     #[error("the Discord webhook URL is invalid: {0}")]
     InvalidUrl(String),
-    /// An `https://` webhook (every real Discord webhook is): this build has no TLS backend.
+    /// An `https://` webhook (every real Discord webhook is), in a build without the `tls`
+    /// feature: it has no TLS backend.
     #[error(
         "the Discord webhook at {host} is https, which this build of spanforge cannot reach \
-         (no TLS backend); use a plain-HTTP relay to Discord"
+         (no TLS backend: it was built without the `tls` feature); use a plain-HTTP relay to \
+         Discord"
     )]
     HttpsUnsupported {
         /// The webhook's host.
@@ -95,7 +101,8 @@ impl DiscordWebhook {
     ///
     /// # Errors
     ///
-    /// [`DiscordError::InvalidUrl`], [`DiscordError::HttpsUnsupported`].
+    /// [`DiscordError::InvalidUrl`]; without the `tls` feature,
+    /// [`DiscordError::HttpsUnsupported`] for an `https://` webhook.
     pub fn new(url: &str, timeout: Duration) -> Result<DiscordWebhook, DiscordError> {
         let url = Url::parse(url.trim()).map_err(|e| DiscordError::InvalidUrl(e.to_string()))?;
         let host = match (url.host_str(), url.port()) {
@@ -103,19 +110,20 @@ impl DiscordWebhook {
             (Some(host), None) => host.to_owned(),
             (None, _) => return Err(DiscordError::InvalidUrl("no host".to_owned())),
         };
+        #[cfg(not(feature = "tls"))]
+        if url.scheme() == "https" {
+            return Err(DiscordError::HttpsUnsupported { host });
+        }
         match url.scheme() {
-            "http" => {}
-            "https" => return Err(DiscordError::HttpsUnsupported { host }),
+            "http" | "https" => {}
             other => {
                 return Err(DiscordError::InvalidUrl(format!(
-                    "scheme {other:?} is not http"
+                    "scheme {other:?} is not http or https"
                 )));
             }
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| DiscordError::InvalidUrl(e.to_string()))?;
+        let http = http_client(|builder| builder.timeout(timeout))
+            .map_err(|e| DiscordError::InvalidUrl(e.without_url().to_string()))?;
         Ok(DiscordWebhook { url, host, http })
     }
 
@@ -152,7 +160,7 @@ impl DiscordWebhook {
                 .await
                 .map_err(|e| DiscordError::Unreachable {
                     host: self.host.clone(),
-                    reason: crate::prometheus::root_cause(&e.without_url()),
+                    reason: transport_cause(&e.without_url()),
                 })?;
             let status = response.status();
             if status.is_success() {
@@ -273,8 +281,9 @@ mod tests {
         assert_eq!(messages.concat(), content);
     }
 
+    #[cfg(not(feature = "tls"))]
     #[test]
-    fn urls_are_checked_and_never_shown() {
+    fn https_is_refused_without_tls() {
         let error = DiscordWebhook::new(
             "https://discord.com/api/webhooks/1/secret-token",
             Duration::from_secs(1),
@@ -286,6 +295,29 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("secret-token"));
+    }
+
+    #[test]
+    fn urls_are_checked_and_never_shown() {
+        #[cfg(feature = "tls")]
+        {
+            let webhook = DiscordWebhook::new(
+                "https://discord.com/api/webhooks/1/secret-token",
+                Duration::from_secs(1),
+            )
+            .unwrap();
+            assert_eq!(webhook.host, "discord.com");
+            assert!(!format!("{webhook:?}").contains("secret-token"));
+        }
+        let error = DiscordWebhook::new(
+            "ftp://discord.com/api/webhooks/1/secret-token",
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the Discord webhook URL is invalid: scheme \"ftp\" is not http or https"
+        );
         let webhook = DiscordWebhook::new(
             "http://127.0.0.1:9/api/webhooks/1/secret-token",
             Duration::from_secs(1),

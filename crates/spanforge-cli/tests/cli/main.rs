@@ -8,4 +8,5 @@ mod doctor;
 mod report;
 mod serve;
 mod support;
+mod tls;
 mod ui;

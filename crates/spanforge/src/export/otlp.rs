@@ -54,6 +54,14 @@ macro_rules! build_exporter {
                     .with_endpoint(settings.endpoint.clone())
                     .with_timeout(settings.timeout)
                     .with_metadata(metadata(settings, $signal)?);
+                // opentelemetry-otlp gives tonic a TLS configuration without trusted roots:
+                // an https endpoint needs the platform's roots set here.
+                #[cfg(feature = "tls")]
+                if settings.endpoint.starts_with("https://") {
+                    b = b.with_tls_config(
+                        tonic::transport::ClientTlsConfig::new().with_native_roots(),
+                    );
+                }
                 if settings.gzip {
                     b = b.with_compression(Compression::Gzip);
                 }
