@@ -48,6 +48,8 @@ rust_suite() {
   scripts/install-ops-tools.sh >/dev/null
   scripts/build-collector.sh >/dev/null
   scripts/install-jaeger.sh >/dev/null
+  # sqld (libsql-server), the real server behind Turso, for the Turso client's tests.
+  scripts/install-sqld.sh >/dev/null
   # Headless Chromium and playwright-core for the web UI's browser test.
   scripts/install-browser.sh >/dev/null
   cargo fmt --all -- --check

@@ -9,11 +9,13 @@
 //! The model comes from `OPENAI_BASE_URL` / `OPENAI_API_KEY` or `ANTHROPIC_API_KEY` (and
 //! `LLM_MODEL`); without any, runs answer 503 "no LLM configured".
 //!
-//! Reads `PORT` (default 8000), the standard `OTEL_*` variables, `DATABASE_URL` (the libSQL
-//! database file, default `llm_service.db`) and `REDIS_URL` (optional, e.g.
-//! `redis://127.0.0.1:6379/0`: caches each prompt's latest version). A `libsql://` URL (with
-//! `TURSO_AUTH_TOKEN`) is refused with an explanation: remote Turso needs libSQL's `remote`
-//! feature, which this workspace does not build (see docs/database.md).
+//! Reads `PORT` (default 8000), the standard `OTEL_*` variables, `DATABASE_URL` (else
+//! `TURSO_DATABASE_URL`; default `llm_service.db`) and `REDIS_URL` (optional, e.g.
+//! `redis://127.0.0.1:6379/0`: caches each prompt's latest version). The database is a
+//! local libSQL file, or a remote one: `libsql://<db>-<org>.turso.io` with
+//! `TURSO_AUTH_TOKEN` (Turso, over HTTPS: the build needs a TLS backend, see the TLS
+//! section of docs/database.md), or `http://127.0.0.1:8080` (a libSQL server, `sqld`).
+//! Every query is a span either way; remote ones also count Turso's rows read and written.
 
 use anyhow::Context as _;
 use std::time::Duration;
@@ -50,11 +52,20 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(port, "llm_service listening");
 
     // After init: the pool registers its metrics with the installed meter provider.
-    let database_url =
-        std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
-    let mut store = Store::open(&database_url)
+    let database_url = std::env::var("DATABASE_URL")
+        .or_else(|_| std::env::var("TURSO_DATABASE_URL"))
+        .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
+    let auth_token = std::env::var("TURSO_AUTH_TOKEN").ok();
+    // Shown without its query: a libsql:// URL may carry ?authToken=.
+    let shown = database_url
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let mut store = Store::open_with_token(&database_url, auth_token.as_deref())
         .await
-        .with_context(|| format!("opening the database {database_url:?}"))?;
+        .with_context(|| format!("opening the database {shown:?}"))?;
+    tracing::info!(database = %shown, remote = store.is_remote(), "database opened");
     if let Ok(redis_url) = std::env::var("REDIS_URL") {
         store = store
             .with_cache(&redis_url)
@@ -84,8 +95,9 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Readiness probes: the OTLP collector (not critical: telemetry loss must not take the
-/// service out of rotation), the database (critical) and the Redis cache (not critical:
-/// reads fall back to the database).
+/// service out of rotation), the database (critical; for a remote database, an HTTP round
+/// trip that also checks the token) and the Redis cache (not critical: reads fall back to
+/// the database).
 fn health_probes(store: &Store) -> Health {
     let mut health = Health::new();
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")

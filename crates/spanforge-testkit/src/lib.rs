@@ -5,6 +5,7 @@ pub mod langfuse;
 pub mod llm;
 pub mod otlp;
 pub mod ports;
+pub mod turso;
 
 pub use langfuse::{FakeLangfuse, FakeResponse, LangfuseRequest, LangfuseSpan};
 pub use llm::{FakeLlm, Reply};
@@ -12,3 +13,4 @@ pub use otlp::{
     AttrValue, Attributes, Fault, OtlpReceiver, OtlpReceiverBuilder, ReceivedLog, ReceivedMetric,
     ReceivedSpan, RequestLog, RequestRecord, Signal, WaitTimeout,
 };
+pub use turso::{HranaExchange, Sqld, TursoFault, TursoProxy};

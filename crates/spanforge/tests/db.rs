@@ -1202,3 +1202,8 @@ async fn redis_connection_refused_is_marked() {
     );
     assert_eq!(get.status_code, StatusCode::Error);
 }
+
+// ----- Turso (remote libSQL) ------------------------------------------------------------------
+
+#[cfg(feature = "turso")]
+mod turso;

@@ -1,5 +1,6 @@
-//! Storage of prompts and runs: libSQL (a local file), with an optional Redis cache of
-//! each prompt's latest version. Every query and every cache command is a span.
+//! Storage of prompts and runs: libSQL — a local file, or a remote Turso database
+//! (`libsql://…` + `TURSO_AUTH_TOKEN`) — with an optional Redis cache of each prompt's
+//! latest version. Every query and every cache command is a span.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use spanforge::db::libsql::{Database, Pool, PoolError};
 use spanforge::db::redis::Connection as RedisConnection;
 use spanforge::db::redis::driver::aio::{ConnectionManager, ConnectionManagerConfig};
 use spanforge::db::redis::driver::{self as redis, AsyncCommands};
+use spanforge::db::turso;
 
 /// One version of a prompt template.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -63,12 +65,15 @@ pub enum StoreError {
         /// The version that was asked for.
         version: u32,
     },
-    /// `DATABASE_URL` names a remote database, which this build cannot open.
-    #[error(
-        "DATABASE_URL={0:?} is a remote libSQL database; this build opens local files only \
-         (remote Turso needs libSQL's `remote` feature, see docs/database.md)"
-    )]
-    RemoteUnsupported(String),
+    /// The remote database URL or token is unusable.
+    #[error("remote database: {0}")]
+    RemoteConfig(#[from] turso::ConfigError),
+    /// The remote database failed.
+    #[error("remote database: {0}")]
+    Remote(#[from] turso::Error),
+    /// A row of the remote database did not have the expected shape.
+    #[error("remote database: {0}")]
+    RemoteColumn(#[from] turso::ColumnError),
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] spanforge::db::libsql::driver::Error),
@@ -107,11 +112,27 @@ const RUN_USAGE_COLUMNS: [&str; 4] = [
     "ALTER TABLE runs ADD COLUMN cost_usd REAL",
 ];
 
+/// Where prompts and runs live.
+#[derive(Debug, Clone)]
+enum Backend {
+    /// A local libSQL file, through a pool of connections.
+    Local(Pool),
+    /// A remote Turso / libSQL server database, over Hrana over HTTP.
+    Remote(turso::Database),
+}
+
 /// Prompts and runs, shared between requests. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: Pool,
+    backend: Backend,
     cache: Option<RedisConnection<ConnectionManager>>,
+}
+
+/// Whether `database_url` names a remote database rather than a file.
+fn is_remote(database_url: &str) -> bool {
+    ["libsql://", "https://", "http://", "wss://", "ws://"]
+        .iter()
+        .any(|scheme| database_url.starts_with(scheme))
 }
 
 fn latest_key(name: &str) -> String {
@@ -120,18 +141,39 @@ fn latest_key(name: &str) -> String {
 
 impl Store {
     /// Open the database named by `database_url` — a file path (`llm_service.db`,
-    /// `file:data/app.db`, `:memory:`) — and create the tables if needed.
+    /// `file:data/app.db`, `:memory:`), or a remote database without a token (see
+    /// [`open_with_token`](Self::open_with_token)) — and create the tables if needed.
     ///
     /// # Errors
     ///
-    /// [`StoreError::RemoteUnsupported`] for `libsql://`, `https://` or `wss://` URLs;
-    /// database errors otherwise.
+    /// Database errors.
     pub async fn open(database_url: &str) -> Result<Store, StoreError> {
-        if ["libsql://", "https://", "http://", "wss://", "ws://"]
-            .iter()
-            .any(|scheme| database_url.starts_with(scheme))
-        {
-            return Err(StoreError::RemoteUnsupported(database_url.to_owned()));
+        Store::open_with_token(database_url, None).await
+    }
+
+    /// Open the database named by `database_url` and create the tables if needed: a file
+    /// path, or a remote database — `libsql://<db>-<org>.turso.io` (Turso; HTTPS, which
+    /// needs a reqwest TLS feature in the build), `http://host:port` (a libSQL server) —
+    /// with `auth_token` (Turso's `TURSO_AUTH_TOKEN`).
+    ///
+    /// # Errors
+    ///
+    /// An unusable URL or token; database errors (a bad token shows here, as HTTP 401).
+    pub async fn open_with_token(
+        database_url: &str,
+        auth_token: Option<&str>,
+    ) -> Result<Store, StoreError> {
+        if is_remote(database_url) {
+            let db = turso::Database::open(database_url, auth_token)?;
+            db.execute_batch(SCHEMA).await?;
+            for column in RUN_USAGE_COLUMNS {
+                // "duplicate column name" on a database that already has it.
+                let _ = db.execute(column, ()).await;
+            }
+            return Ok(Store {
+                backend: Backend::Remote(db),
+                cache: None,
+            });
         }
         let path = database_url.strip_prefix("file:").unwrap_or(database_url);
         let db = Database::open_local(path).await?;
@@ -143,7 +185,15 @@ impl Store {
         }
         drop(conn);
         let pool = db.pool().name("llm_service").max_size(8).build()?;
-        Ok(Store { pool, cache: None })
+        Ok(Store {
+            backend: Backend::Local(pool),
+            cache: None,
+        })
+    }
+
+    /// Whether the data lives in a remote database.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.backend, Backend::Remote(_))
     }
 
     /// Cache each prompt's latest version in Redis at `redis_url`. The connection manager
@@ -174,7 +224,15 @@ impl Store {
     ///
     /// [`StoreError::Conflict`] when the version is not newer than the latest.
     pub async fn add_prompt(&self, prompt: &Prompt) -> Result<(), StoreError> {
-        let conn = self.pool.get().await?;
+        let pool = match &self.backend {
+            Backend::Local(pool) => pool,
+            Backend::Remote(db) => {
+                remote_add_prompt(db, prompt).await?;
+                self.cache_prompt(prompt).await;
+                return Ok(());
+            }
+        };
+        let conn = pool.get().await?;
         let tx = conn
             .transaction_with_behavior(
                 spanforge::db::libsql::driver::TransactionBehavior::Immediate,
@@ -199,7 +257,7 @@ impl Store {
             });
         }
         tx.execute(
-            "INSERT INTO prompts (name, version, template) VALUES (?1, ?2, ?3)",
+            INSERT_PROMPT,
             params![
                 prompt.name.as_str(),
                 prompt.version,
@@ -208,6 +266,12 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.cache_prompt(prompt).await;
+        Ok(())
+    }
+
+    /// Make `prompt` the cached latest version of its name (when there is a cache).
+    async fn cache_prompt(&self, prompt: &Prompt) {
         if let Some(cache) = &self.cache
             && let Ok(json) = serde_json::to_string(prompt)
         {
@@ -216,7 +280,6 @@ impl Store {
                 tracing::warn!(error = %e, "prompt cache not updated");
             }
         }
-        Ok(())
     }
 
     /// The given version of `name`, or its latest (from the cache when there is one).
@@ -243,33 +306,10 @@ impl Store {
                 Err(e) => tracing::warn!(error = %e, "prompt cache unavailable"),
             }
         }
-        let conn = self.pool.get().await?;
-        let mut rows = match version {
-            Some(v) => {
-                conn.query(
-                    "SELECT name, version, template FROM prompts WHERE name = ?1 AND version = ?2",
-                    params![name, v],
-                )
-                .await?
-            }
-            None => {
-                conn.query(
-                    "SELECT name, version, template FROM prompts WHERE name = ?1 \
-                     ORDER BY version DESC LIMIT 1",
-                    [name],
-                )
-                .await?
-            }
+        let prompt = match &self.backend {
+            Backend::Local(pool) => local_prompt(pool, name, version).await?,
+            Backend::Remote(db) => remote_prompt(db, name, version).await?,
         };
-        let prompt = match rows.next().await? {
-            Some(row) => Some(Prompt {
-                name: row.get(0)?,
-                version: row.get(1)?,
-                template: row.get(2)?,
-            }),
-            None => None,
-        };
-        drop(rows);
         if let (Some(prompt), None, Some(cache)) = (&prompt, version, &mut cache)
             && let Ok(json) = serde_json::to_string(prompt)
             && let Err(e) = cache.set::<_, _, ()>(latest_key(name), json).await
@@ -291,28 +331,10 @@ impl Store {
         output: String,
         usage: RunUsage,
     ) -> Result<Run, StoreError> {
-        let conn = self.pool.get().await?;
-        let mut inserted = conn
-            .query(
-                "INSERT INTO runs (prompt, version, input, output, model, input_tokens, \
-                 output_tokens, cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-                params![
-                    prompt.name.as_str(),
-                    prompt.version,
-                    input.as_str(),
-                    output.as_str(),
-                    usage.model.clone(),
-                    usage.input_tokens,
-                    usage.output_tokens,
-                    usage.cost_usd
-                ],
-            )
-            .await?;
-        let id: i64 = match inserted.next().await? {
-            Some(row) => row.get(0)?,
-            None => conn.last_insert_rowid(),
+        let id = match &self.backend {
+            Backend::Local(pool) => local_add_run(pool, prompt, &input, &output, &usage).await?,
+            Backend::Remote(db) => remote_add_run(db, prompt, &input, &output, &usage).await?,
         };
-        drop(inserted);
         Ok(Run {
             id: u64::try_from(id).unwrap_or_default(),
             prompt: prompt.name.clone(),
@@ -329,42 +351,29 @@ impl Store {
     ///
     /// Database errors.
     pub async fn runs(&self, name: &str) -> Result<Vec<Run>, StoreError> {
-        let conn = self.pool.get().await?;
-        let mut rows = conn
-            .query(
-                "SELECT id, prompt, version, input, output, model, input_tokens, output_tokens, \
-                 cost_usd FROM runs WHERE prompt = ?1 ORDER BY id",
-                [name],
-            )
-            .await?;
-        let mut runs = Vec::new();
-        while let Some(row) = rows.next().await? {
-            runs.push(Run {
-                id: u64::try_from(row.get::<i64>(0)?).unwrap_or_default(),
-                prompt: row.get(1)?,
-                version: row.get(2)?,
-                input: row.get(3)?,
-                output: row.get(4)?,
-                usage: RunUsage {
-                    model: row.get(5)?,
-                    input_tokens: row.get(6)?,
-                    output_tokens: row.get(7)?,
-                    cost_usd: row.get(8)?,
-                },
-            });
+        match &self.backend {
+            Backend::Local(pool) => local_runs(pool, name).await,
+            Backend::Remote(db) => remote_runs(db, name).await,
         }
-        Ok(runs)
     }
 
-    /// Readiness: a connection can be had and answers `SELECT 1`.
+    /// Readiness: the database answers `SELECT 1` (a pooled connection for a local file,
+    /// an HTTP round trip — token checked — for a remote one).
     ///
     /// # Errors
     ///
     /// What failed.
     pub async fn ping_database(&self) -> Result<(), StoreError> {
-        let conn = self.pool.get().await?;
-        let mut rows = conn.query("SELECT 1", ()).await?;
-        while rows.next().await?.is_some() {}
+        match &self.backend {
+            Backend::Local(pool) => {
+                let conn = pool.get().await?;
+                let mut rows = conn.query("SELECT 1", ()).await?;
+                while rows.next().await?.is_some() {}
+            }
+            Backend::Remote(db) => {
+                db.query("SELECT 1", ()).await?;
+            }
+        }
         Ok(())
     }
 
@@ -380,4 +389,194 @@ impl Store {
         }
         Ok(())
     }
+}
+
+const SELECT_VERSION: &str =
+    "SELECT name, version, template FROM prompts WHERE name = ?1 AND version = ?2";
+const SELECT_LATEST: &str = "SELECT name, version, template FROM prompts WHERE name = ?1 \
+                             ORDER BY version DESC LIMIT 1";
+const INSERT_PROMPT: &str = "INSERT INTO prompts (name, version, template) VALUES (?1, ?2, ?3)";
+const INSERT_RUN: &str = "INSERT INTO runs (prompt, version, input, output, model, input_tokens, \
+                          output_tokens, cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                          RETURNING id";
+const SELECT_RUNS: &str = "SELECT id, prompt, version, input, output, model, input_tokens, \
+                           output_tokens, cost_usd FROM runs WHERE prompt = ?1 ORDER BY id";
+
+async fn local_prompt(
+    pool: &Pool,
+    name: &str,
+    version: Option<u32>,
+) -> Result<Option<Prompt>, StoreError> {
+    let conn = pool.get().await?;
+    let mut rows = match version {
+        Some(v) => conn.query(SELECT_VERSION, params![name, v]).await?,
+        None => conn.query(SELECT_LATEST, [name]).await?,
+    };
+    let prompt = match rows.next().await? {
+        Some(row) => Some(Prompt {
+            name: row.get(0)?,
+            version: row.get(1)?,
+            template: row.get(2)?,
+        }),
+        None => None,
+    };
+    Ok(prompt)
+}
+
+async fn remote_prompt(
+    db: &turso::Database,
+    name: &str,
+    version: Option<u32>,
+) -> Result<Option<Prompt>, StoreError> {
+    let rows = match version {
+        Some(v) => db.query(SELECT_VERSION, (name, v)).await?,
+        None => db.query(SELECT_LATEST, [name]).await?,
+    };
+    let prompt = match rows.first() {
+        Some(row) => Some(Prompt {
+            name: row.get(0)?,
+            version: row.get(1)?,
+            template: row.get(2)?,
+        }),
+        None => None,
+    };
+    Ok(prompt)
+}
+
+/// `add_prompt` on a remote database: the same transaction, over HTTP (the stream is kept
+/// between requests by the server's baton).
+async fn remote_add_prompt(db: &turso::Database, prompt: &Prompt) -> Result<(), StoreError> {
+    let tx = db
+        .transaction_with_behavior(turso::TransactionBehavior::Immediate)
+        .await?;
+    let latest = tx
+        .query(
+            "SELECT max(version) FROM prompts WHERE name = ?1",
+            [prompt.name.as_str()],
+        )
+        .await?;
+    let current: Option<u32> = match latest.first() {
+        Some(row) => row.get(0)?,
+        None => None,
+    };
+    if current.is_some_and(|v| v >= prompt.version) {
+        tx.rollback().await?;
+        return Err(StoreError::Conflict {
+            name: prompt.name.clone(),
+            version: prompt.version,
+        });
+    }
+    tx.execute(
+        INSERT_PROMPT,
+        (
+            prompt.name.as_str(),
+            prompt.version,
+            prompt.template.as_str(),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn local_add_run(
+    pool: &Pool,
+    prompt: &Prompt,
+    input: &str,
+    output: &str,
+    usage: &RunUsage,
+) -> Result<i64, StoreError> {
+    let conn = pool.get().await?;
+    let mut inserted = conn
+        .query(
+            INSERT_RUN,
+            params![
+                prompt.name.as_str(),
+                prompt.version,
+                input,
+                output,
+                usage.model.clone(),
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cost_usd
+            ],
+        )
+        .await?;
+    let id: i64 = match inserted.next().await? {
+        Some(row) => row.get(0)?,
+        None => conn.last_insert_rowid(),
+    };
+    Ok(id)
+}
+
+async fn remote_add_run(
+    db: &turso::Database,
+    prompt: &Prompt,
+    input: &str,
+    output: &str,
+    usage: &RunUsage,
+) -> Result<i64, StoreError> {
+    let inserted = db
+        .query(
+            INSERT_RUN,
+            (
+                prompt.name.as_str(),
+                prompt.version,
+                input,
+                output,
+                usage.model.clone(),
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cost_usd,
+            ),
+        )
+        .await?;
+    let id = match inserted.first() {
+        Some(row) => row.get(0)?,
+        None => inserted.last_insert_rowid().unwrap_or_default(),
+    };
+    Ok(id)
+}
+
+async fn local_runs(pool: &Pool, name: &str) -> Result<Vec<Run>, StoreError> {
+    let conn = pool.get().await?;
+    let mut rows = conn.query(SELECT_RUNS, [name]).await?;
+    let mut runs = Vec::new();
+    while let Some(row) = rows.next().await? {
+        runs.push(Run {
+            id: u64::try_from(row.get::<i64>(0)?).unwrap_or_default(),
+            prompt: row.get(1)?,
+            version: row.get(2)?,
+            input: row.get(3)?,
+            output: row.get(4)?,
+            usage: RunUsage {
+                model: row.get(5)?,
+                input_tokens: row.get(6)?,
+                output_tokens: row.get(7)?,
+                cost_usd: row.get(8)?,
+            },
+        });
+    }
+    Ok(runs)
+}
+
+async fn remote_runs(db: &turso::Database, name: &str) -> Result<Vec<Run>, StoreError> {
+    let rows = db.query(SELECT_RUNS, [name]).await?;
+    let mut runs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        runs.push(Run {
+            id: u64::try_from(row.get::<i64>(0)?).unwrap_or_default(),
+            prompt: row.get(1)?,
+            version: row.get(2)?,
+            input: row.get(3)?,
+            output: row.get(4)?,
+            usage: RunUsage {
+                model: row.get(5)?,
+                input_tokens: row.get(6)?,
+                output_tokens: row.get(7)?,
+                cost_usd: row.get(8)?,
+            },
+        });
+    }
+    Ok(runs)
 }

@@ -1,5 +1,5 @@
-//! Database instrumentation: the driver-agnostic span API, the SQL sanitizer, libSQL/Turso
-//! and Redis integrations, and connection-pool metrics.
+//! Database instrumentation: the driver-agnostic span API, the SQL sanitizer, libSQL (local
+//! files), Turso (remote) and Redis integrations, and connection-pool metrics.
 //!
 //! Everything follows the stable database semantic conventions (v1.44): CLIENT spans named
 //! by `db.query.summary` (`SELECT prompts`) or the command (`GET`), with `db.system.name`,
@@ -15,6 +15,7 @@
 //! | (none) | [`DbOperation`] / [`DbSpan`] for any driver, [`PoolMetrics`] for any pool, [`sanitize`] |
 //! | `libsql` | [`libsql`]: instrumented `Database`, `Connection`, `Statement`, `Transaction`, `Rows`, and a deadpool-based `Pool` |
 //! | `redis` | [`redis`]: an instrumented async connection (multiplexed or connection manager) |
+//! | `turso` | [`turso`]: a remote Turso / libSQL server client (Hrana over HTTP) whose calls are spans, with Turso's rows read and written counted |
 //!
 //! See `docs/database.md` for setup, the attribute and metric reference, and how to
 //! instrument a driver spanforge does not wrap.
@@ -32,6 +33,9 @@ pub mod libsql;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
+#[cfg(feature = "turso")]
+#[cfg_attr(docsrs, doc(cfg(feature = "turso")))]
+pub mod turso;
 
 pub use operation::{DbOperation, DbSpan};
 pub use pool::{AcquireGuard, ConnectionGuard, PoolMetrics, PoolSnapshot};

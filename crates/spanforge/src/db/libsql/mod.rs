@@ -28,12 +28,10 @@
 //!                                                        spanforge.db.rows_affected=1
 //! ```
 //!
-//! Only libSQL's `core` feature is used (local files and `:memory:`). Remote Turso
-//! databases need libSQL's `remote` feature, which brings a second HTTP stack (hyper 0.14,
-//! http 0.2, tower 0.4, rustls 0.22); spanforge does not enable it. An application that
-//! accepts that enables it on its own `libsql` dependency, opens the database with
-//! `libsql::Builder::new_remote(url, token)` and wraps it with
-//! [`Database::from_libsql`] — every call is then traced the same way. See
+//! Only libSQL's `core` feature is used (local files and `:memory:`). For remote Turso
+//! databases (`libsql://…` with an auth token) use [`crate::db::turso`] (feature `turso`):
+//! spanforge's own client for Turso's HTTP protocol, on the reqwest the workspace already
+//! has, instead of libSQL's `remote` feature and the second HTTP stack it brings. See
 //! `docs/database.md`.
 
 mod connection;
