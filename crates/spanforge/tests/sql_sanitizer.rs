@@ -533,8 +533,9 @@ fn query() -> impl Strategy<Value = String> {
         .prop_map(|(template, a, b, list, dq, comment)| {
             let list = list.join(", ");
             let dq = dq.replace('"', "\"\"");
-            // A comment ends at the first `*/`: keep the generated comment one comment.
-            let comment = comment.replace("*/", "* /");
+            // A comment ends at its `*/`, and the sanitizer nests `/* */` as PostgreSQL does:
+            // keep the generated comment one comment with neither marker inside.
+            let comment = comment.replace("/*", "/ *").replace("*/", "* /");
             match template {
                 0 => format!("SELECT * FROM users WHERE a = {a} AND b = {b}"),
                 1 => format!("INSERT INTO users (a, b) VALUES ({a}, {b}), ({b}, {a})"),
@@ -584,5 +585,198 @@ proptest! {
             q.text
         );
         prop_assert!(!q.text.contains("0x") && !q.text.contains("X'"), "{}", q.text);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Model-based differential test: queries built from tokens whose sanitized form is known
+// ---------------------------------------------------------------------------------------
+
+/// How a token behaves next to its neighbours (see [`glue_allowed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Word,
+    Literal,
+    Placeholder,
+    Punct,
+}
+
+/// A token as written and as `db.query.text` must render it.
+type Token = (Class, String, String);
+
+fn model_word() -> impl Strategy<Value = Token> {
+    // No `IN`/`VALUES` (lists are generated whole) and no `TRUE`/`FALSE` (literals).
+    prop::sample::select(vec![
+        "users",
+        "u",
+        "id",
+        "t1",
+        "col_2",
+        "created_at",
+        "a$b",
+        "ユーザー",
+        "âge",
+        "SELECT",
+        "select",
+        "FROM",
+        "WHERE",
+        "AND",
+        "or",
+        "JOIN",
+        "ON",
+        "ORDER",
+        "BY",
+        "LIMIT",
+        "NULL",
+        "IS",
+        "NOT",
+        "LIKE",
+        "AS",
+        "UPDATE",
+        "SET",
+        "INSERT",
+        "INTO",
+        "DELETE",
+        "WITH",
+        "DISTINCT",
+        "UNION",
+        "ALL",
+        "EXISTS",
+        "TABLE",
+        "CREATE",
+        "DROP",
+        "Call",
+    ])
+    .prop_map(|w| (Class::Word, w.to_owned(), w.to_owned()))
+}
+
+fn model_literal() -> impl Strategy<Value = Token> {
+    // String bodies without quotes or backslashes, then escaped the documented ways.
+    let body = "[a-zA-Z0-9 %_@.,;:()*/=<>!é#-]{0,10}";
+    prop_oneof![
+        any::<u32>().prop_map(|n| n.to_string()),
+        (any::<u16>(), any::<u16>()).prop_map(|(a, b)| format!("{a}.{b}")),
+        (1u32..1000, -30i32..30).prop_map(|(a, e)| format!("{a}e{e}")),
+        (1u32..100, 0u32..100).prop_map(|(a, b)| format!("{a}.{b}E-{b}")),
+        any::<u32>().prop_map(|n| format!("0x{n:X}")),
+        (body, body).prop_map(|(a, b)| format!("'{a}''{b}'")),
+        body.prop_map(|s| format!("E'{s}\\'x'")),
+        body.prop_map(|s| format!("N'{s}'")),
+        "[0-9A-F]{0,8}".prop_map(|h| format!("X'{h}'")),
+        "[01]{1,8}".prop_map(|b| format!("B'{b}'")),
+        body.prop_map(|s| format!("$${s}$$")),
+        body.prop_map(|s| format!("$q${s}$q$")),
+        prop::sample::select(vec!["TRUE", "false"]).prop_map(str::to_owned),
+    ]
+    .prop_map(|l| (Class::Literal, l, "?".to_owned()))
+}
+
+fn model_placeholder() -> impl Strategy<Value = Token> {
+    prop::sample::select(vec![
+        "?",
+        "?3",
+        "$1",
+        "$12",
+        ":name",
+        ":1",
+        "@p",
+        "@@version",
+        "%s",
+        "%(name)s",
+    ])
+    .prop_map(|p| (Class::Placeholder, p.to_owned(), p.to_owned()))
+}
+
+fn model_punct() -> impl Strategy<Value = Token> {
+    prop::sample::select(vec![",", "(", ")", "=", "<", ">", "*", ";"])
+        .prop_map(|p| (Class::Punct, p.to_owned(), p.to_owned()))
+}
+
+/// `IN (…)` with two or more literals or placeholders: always `IN (?)`.
+fn model_in_list() -> impl Strategy<Value = Token> {
+    let element = prop_oneof![
+        model_literal().prop_map(|(_, l, _)| l),
+        model_placeholder().prop_map(|(_, p, _)| p),
+    ];
+    (prop::collection::vec(element, 2..6), "[ ]{0,2}", "[ ]{0,2}").prop_map(|(list, a, b)| {
+        let sql = format!("IN{a}({b}{}{b})", list.join(&format!("{b},{a}")));
+        (Class::Word, sql, "IN (?)".to_owned())
+    })
+}
+
+fn model_token() -> impl Strategy<Value = Token> {
+    prop_oneof![
+        4 => model_word(),
+        3 => model_literal(),
+        1 => model_placeholder(),
+        3 => model_punct(),
+        1 => model_in_list(),
+    ]
+}
+
+/// Whitespace and comments between tokens; each becomes one space (none at the ends).
+fn model_separator() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        " ",
+        " ",
+        "  ",
+        "\n",
+        "\t ",
+        "\r\n  ",
+        " /* note 42 'x' /* nested */ */ ",
+        " -- it's 7\n",
+    ])
+}
+
+/// Whether two tokens may touch without changing how either is read: only next to
+/// punctuation (a word glued to a quote would prefix a string, a number glued to a word
+/// would become part of it, two strings would merge), and not `)` before `:` (a slice
+/// such as `a[1:2]` or `f(x):1`, where `:1` is no placeholder).
+fn glue_allowed(left: &Token, right: &Token) -> bool {
+    (left.0 == Class::Punct || right.0 == Class::Punct)
+        && !(left.1 == ")" && right.1.starts_with(':'))
+}
+
+proptest! {
+    // Each case checks a whole query of up to 40 tokens; a few hundred keep the test
+    // around a second in debug builds.
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The text of a query made of known tokens is the tokens' rendered forms, separated
+    /// by one space wherever the query had whitespace or comments.
+    #[test]
+    fn text_matches_the_token_model(
+        parts in prop::collection::vec((model_separator(), any::<bool>(), model_token()), 0..40)
+    ) {
+        let mut sql = String::new();
+        let mut expected = String::new();
+        let mut left: Option<Token> = None;
+        for (separator, glue, token) in parts {
+            let glued = glue && left.as_ref().is_some_and(|l| glue_allowed(l, &token));
+            if !glued {
+                sql.push_str(separator);
+                if !expected.is_empty() {
+                    expected.push(' ');
+                }
+            }
+            sql.push_str(&token.1);
+            expected.push_str(&token.2);
+            left = Some(token);
+        }
+        let q = sanitize(&sql);
+        prop_assert_eq!(&q.text, &expected, "input: {:?}", sql);
+        prop_assert!(!q.truncated);
+    }
+
+    /// The text never grows by more than the `VALUES` rewriting can add (`", "` for `,`),
+    /// and both outputs stay within their caps.
+    #[test]
+    fn output_length_is_bounded(
+        sql in "([a-zA-Z_]{1,6}|[0-9]{1,4}|[ \\t\\n]|[-+*/=<>!(),;.:?@%$'\"`\\[\\]\\\\&]|é|日|VALUES|IN){0,80}"
+    ) {
+        let q = sanitize(&sql);
+        prop_assert!(q.text.len() <= (2 * sql.len() + 3).min(MAX_TEXT_LEN + 3), "{sql:?} -> {:?}", q.text);
+        prop_assert!(q.summary.len() <= 255);
+        prop_assert!(q.operation.as_ref().is_none_or(|op| op.len() <= sql.len() + 6));
     }
 }

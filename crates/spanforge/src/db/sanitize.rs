@@ -91,127 +91,40 @@ pub struct SanitizedQuery {
 /// Never panics, on any input; runs in one pass over the bytes without regular
 /// expressions. See the [module documentation](self) for the rules.
 pub fn sanitize(sql: &str) -> SanitizedQuery {
+    let mut scan = Scanner {
+        sql,
+        out: Text::new(sql),
+        summary: Summarizer::new(sql),
+        prev: Prev::Start,
+    };
     let b = sql.as_bytes();
-    let mut out = Text::new(sql);
-    let mut summary = Summarizer::new(sql);
-    let mut prev = Prev::Start;
     let mut i = 0;
     // Tokens copied unchanged need no call to `out`: it copies the unchanged runs of the
     // input in bulk, between the places where it replaces or drops something.
-    while i < b.len() {
-        let c = b[i];
-        let next = at(b, i + 1);
-        let end = match c {
-            b' ' | b'\t' | b'\n' | b'\r' | 0x0C => {
-                let end = lexer::whitespace_end(b, i);
-                out.gap(i, end);
-                end
-            }
-            b'-' if next == b'-' => {
-                let end = lexer::line_comment_end(b, i);
-                out.gap(i, end);
-                end
-            }
-            b'/' if next == b'*' => {
-                let end = lexer::block_comment_end(b, i);
-                out.gap(i, end);
-                end
-            }
-            b'\'' => {
-                let end = lexer::quoted_end(b, i, b'\'', true);
-                out.replace(i, end, "?");
-                summary.quoted(i, end, true);
-                prev = Prev::Value;
-                end
-            }
-            b'"' => {
-                let end = lexer::quoted_end(b, i, b'"', true);
-                if prev == Prev::Comparison && at(b, end) != b'.' {
-                    out.replace(i, end, "?");
-                    summary.value();
-                } else {
-                    summary.quoted(i, end, false);
-                }
-                prev = Prev::Value;
-                end
-            }
-            b'`' => {
-                let end = lexer::quoted_end(b, i, b'`', false);
-                summary.quoted(i, end, false);
-                prev = Prev::Value;
-                end
-            }
-            b'[' if lexer::is_word_start(next) => match lexer::bracket_identifier_end(b, i) {
-                Some(end) => {
-                    summary.quoted(i, end, false);
-                    prev = Prev::Value;
-                    end
-                }
-                None => {
-                    summary.punct(c, i);
-                    prev = Prev::Operator;
-                    i + 1
-                }
-            },
-            b'0'..=b'9' => literal(
-                &mut out,
-                &mut summary,
-                &mut prev,
-                i,
-                lexer::number_end(b, i),
-            ),
-            b'.' if next.is_ascii_digit() && prev != Prev::Value => literal(
-                &mut out,
-                &mut summary,
-                &mut prev,
-                i,
-                lexer::number_end(b, i),
-            ),
-            b'-' | b'+'
-                if prev != Prev::Value
-                    && (next.is_ascii_digit()
-                        || (next == b'.' && at(b, i + 2).is_ascii_digit())) =>
-            {
-                // Unary sign: `= -5` → `= ?` (after a value it is a binary operator).
-                literal(
-                    &mut out,
-                    &mut summary,
-                    &mut prev,
-                    i,
-                    lexer::number_end(b, i + 1),
-                )
-            }
-            b'$' if !next.is_ascii_digit() && lexer::dollar_tag_end(b, i).is_some() => {
-                let body = lexer::dollar_tag_end(b, i).unwrap_or(i + 1);
-                let end = lexer::dollar_string_end(b, i, body);
-                literal(&mut out, &mut summary, &mut prev, i, end)
-            }
-            b'?' | b'$' | b':' | b'@' | b'%' if lexer::placeholder_end(b, i).is_some() => {
-                summary.value();
-                prev = Prev::Value;
-                lexer::placeholder_end(b, i).unwrap_or(i + 1)
-            }
-            b'a'..=b'z' | b'A'..=b'Z' | b'_' | 0x80..=0xFF => {
-                let end = lexer::word_end(b, i);
-                word(sql, i, end, &mut out, &mut summary, &mut prev)
-            }
-            _ => {
-                // Punctuation and operators, one byte at a time (ASCII: bytes >= 0x80
-                // start words).
-                summary.punct(c, i);
-                prev = match c {
-                    b')' | b']' => Prev::Value,
-                    b'=' | b'<' | b'>' => Prev::Comparison,
-                    b'!' if next == b'=' => Prev::Comparison,
-                    _ => Prev::Operator,
-                };
+    while let Some(&c) = b.get(i) {
+        i = if lexer::is_word_start(c) {
+            // Words first: identifiers and keywords are most of the tokens.
+            scan.word(b, i, lexer::word_end(b, i + 1))
+        } else if c == b' ' && !at(b, i + 1).is_ascii_whitespace() {
+            // Then the most common gap: one space between two tokens.
+            scan.out.space(i);
+            i + 1
+        } else if let Some(prev) = common_punct(c, scan.prev) {
+            scan.summary.punct(c, i);
+            scan.prev = prev;
+            // Often followed by one space: take it along.
+            if at(b, i + 1) == b' ' && !at(b, i + 2).is_ascii_whitespace() {
+                scan.out.space(i + 1);
+                i + 2
+            } else {
                 i + 1
             }
+        } else {
+            scan.other(i, c)
         };
-        i = end;
     }
-    let result = summary.finish();
-    let (text, truncated) = out.finish();
+    let result = scan.summary.finish();
+    let (text, truncated) = scan.out.finish();
     SanitizedQuery {
         text,
         summary: result.summary,
@@ -219,6 +132,19 @@ pub fn sanitize(sql: &str) -> SanitizedQuery {
         collection: result.collection,
         statements: result.statements,
         truncated,
+    }
+}
+
+/// The punctuation of lists, qualified names and comparisons, which [`Scanner::other`]
+/// would treat as plain operators: the kind of token it makes.
+#[inline]
+fn common_punct(c: u8, prev: Prev) -> Option<Prev> {
+    match c {
+        b',' | b'*' => Some(Prev::Operator),
+        // `.5` after an operator is a number.
+        b'.' if prev == Prev::Value => Some(Prev::Operator),
+        b'=' | b'<' | b'>' => Some(Prev::Comparison),
+        _ => None,
     }
 }
 
@@ -234,107 +160,225 @@ enum Prev {
     Operator,
 }
 
-/// Replaces the literal at `start..end` by `?`; returns `end`.
-fn literal(
-    out: &mut Text<'_>,
-    summary: &mut Summarizer<'_>,
-    prev: &mut Prev,
-    start: usize,
-    end: usize,
-) -> usize {
-    out.replace(start, end, "?");
-    summary.value();
-    *prev = Prev::Value;
-    end
+/// The state of one [`sanitize`] call. Each method handles the token starting at a given
+/// index and returns the index where scanning continues.
+struct Scanner<'a> {
+    sql: &'a str,
+    out: Text<'a>,
+    summary: Summarizer<'a>,
+    prev: Prev,
 }
 
-/// Handles the word at `start..end`; returns where scanning continues.
-fn word(
-    sql: &str,
-    start: usize,
-    end: usize,
-    out: &mut Text<'_>,
-    summary: &mut Summarizer<'_>,
-    prev: &mut Prev,
-) -> usize {
-    let b = sql.as_bytes();
-    // A word glued to a quote is a string prefix: E'…', N'…', X'…', B'…', U&'…', _utf8'…'.
-    if at(b, end) == b'\'' || (at(b, end) == b'&' && at(b, end + 1) == b'\'') {
-        let open = if at(b, end) == b'&' { end + 1 } else { end };
-        let literal_end = lexer::quoted_end(b, open, b'\'', true);
-        return literal(out, summary, prev, start, literal_end);
+impl Scanner<'_> {
+    /// Every token that is not a word or a single space.
+    fn other(&mut self, i: usize, c: u8) -> usize {
+        let b = self.sql.as_bytes();
+        let next = at(b, i + 1);
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0C => {
+                let end = lexer::whitespace_end(b, i);
+                self.out.gap(i, end);
+                end
+            }
+            b'-' if next == b'-' => {
+                let end = lexer::line_comment_end(b, i);
+                self.out.gap(i, end);
+                end
+            }
+            b'/' if next == b'*' => {
+                let end = lexer::block_comment_end(b, i);
+                self.out.gap(i, end);
+                end
+            }
+            b'\'' => {
+                let end = lexer::quoted_end(b, i, b'\'', true);
+                self.out.replace(i, end, "?");
+                self.summary.quoted(i, end, true);
+                self.prev = Prev::Value;
+                end
+            }
+            b'"' => {
+                let end = lexer::quoted_end(b, i, b'"', true);
+                if self.prev == Prev::Comparison && at(b, end) != b'.' {
+                    self.out.replace(i, end, "?");
+                    self.summary.value();
+                } else {
+                    self.summary.quoted(i, end, false);
+                }
+                self.prev = Prev::Value;
+                end
+            }
+            b'`' => {
+                let end = lexer::quoted_end(b, i, b'`', false);
+                self.summary.quoted(i, end, false);
+                self.prev = Prev::Value;
+                end
+            }
+            b'[' if lexer::is_word_start(next) => match lexer::bracket_identifier_end(b, i) {
+                Some(end) => {
+                    self.summary.quoted(i, end, false);
+                    self.prev = Prev::Value;
+                    end
+                }
+                None => {
+                    self.summary.punct(c, i);
+                    self.prev = Prev::Operator;
+                    i + 1
+                }
+            },
+            b'0'..=b'9' => self.literal(i, lexer::number_end(b, i)),
+            b'.' if next.is_ascii_digit() && self.prev != Prev::Value => {
+                self.literal(i, lexer::number_end(b, i))
+            }
+            b'-' | b'+'
+                if self.prev != Prev::Value
+                    && (next.is_ascii_digit()
+                        || (next == b'.' && at(b, i + 2).is_ascii_digit())) =>
+            {
+                // Unary sign: `= -5` → `= ?` (after a value it is a binary operator).
+                self.literal(i, lexer::number_end(b, i + 1))
+            }
+            b'$' if !next.is_ascii_digit() && lexer::dollar_tag_end(b, i).is_some() => {
+                let body = lexer::dollar_tag_end(b, i).unwrap_or(i + 1);
+                self.literal(i, lexer::dollar_string_end(b, i, body))
+            }
+            b'?' | b'$' | b':' | b'@' | b'%' if lexer::placeholder_end(b, i).is_some() => {
+                self.summary.value();
+                self.prev = Prev::Value;
+                lexer::placeholder_end(b, i).unwrap_or(i + 1)
+            }
+            _ => {
+                // Punctuation and operators, one byte at a time (ASCII: bytes >= 0x80
+                // start words).
+                self.summary.punct(c, i);
+                self.prev = match c {
+                    b')' | b']' => Prev::Value,
+                    b'=' | b'<' | b'>' => Prev::Comparison,
+                    b'!' if next == b'=' => Prev::Comparison,
+                    _ => Prev::Operator,
+                };
+                i + 1
+            }
+        }
     }
-    let text = &sql[start..end];
-    let kw = keyword::classify(text.as_bytes());
-    match kw {
-        Kw::In => {
-            let open = lexer::skip_trivia(b, end);
-            if let Some((list_end, n)) = lexer::element_list(b, open, |_, _, _| {}) {
-                // One element is sanitized as usual (`IN ($1)` stays as written).
-                if n > 1 {
-                    out.replace(end, list_end, " (?)");
-                    summary.word(start, end, kw, false);
-                    summary.value();
-                    *prev = Prev::Value;
-                    return list_end;
+
+    /// Replaces the literal at `start..end` by `?`.
+    fn literal(&mut self, start: usize, end: usize) -> usize {
+        self.out.replace(start, end, "?");
+        self.summary.value();
+        self.prev = Prev::Value;
+        end
+    }
+
+    /// The word at `start..end` of `b` (the input, passed along so that the hot loop
+    /// keeps one copy of it in registers).
+    #[inline]
+    fn word(&mut self, b: &[u8], start: usize, end: usize) -> usize {
+        if let Some(literal_end) = prefixed_string_end(b, end) {
+            return self.literal(start, literal_end);
+        }
+        let kw = keyword::classify_at(b, start, end);
+        // The common cases inline: a name, or a keyword that is neither an operation, nor a
+        // list, nor a literal.
+        self.prev = match kw {
+            Kw::None => Prev::Value,
+            Kw::Other => Prev::Operator,
+            Kw::Comparison => Prev::Comparison,
+            _ => return self.keyword(start, end, kw),
+        };
+        self.summary.word(start, end, kw, false);
+        // Most words are followed by one space: take it along (what the main loop would do).
+        if at(b, end) == b' ' && !at(b, end + 1).is_ascii_whitespace() {
+            self.out.space_after_word(end);
+            return end + 1;
+        }
+        end
+    }
+
+    /// A keyword other than those [`Scanner::word`] handles itself.
+    #[inline(never)] // keeps the hot loop small
+    fn keyword(&mut self, start: usize, end: usize, kw: Kw) -> usize {
+        let b = self.sql.as_bytes();
+        match kw {
+            Kw::In => {
+                let open = lexer::skip_trivia(b, end);
+                if let Some((list_end, n)) = lexer::element_list(b, open, |_, _, _| {}) {
+                    // One element is sanitized as usual (`IN ($1)` stays as written).
+                    if n > 1 {
+                        self.out.replace(end, list_end, " (?)");
+                        self.summary.word(start, end, kw, false);
+                        self.summary.value();
+                        self.prev = Prev::Value;
+                        return list_end;
+                    }
                 }
             }
+            Kw::Values => {
+                if let Some(next) = self.values(end) {
+                    self.summary.word(start, end, kw, false);
+                    self.summary.value();
+                    self.prev = Prev::Value;
+                    return next;
+                }
+            }
+            Kw::BooleanLiteral => return self.literal(start, end),
+            _ => {}
         }
-        Kw::Values => {
-            if let Some(next) = values(sql, end, out) {
-                summary.word(start, end, kw, false);
-                summary.value();
-                *prev = Prev::Value;
-                return next;
+        // Whether `(` follows matters only for words that may be operations or functions
+        // (`REPLACE INTO` vs `replace(…)`).
+        let call = kw.is_data_change() && at(b, lexer::skip_trivia(b, end)) == b'(';
+        self.summary.word(start, end, kw, call);
+        self.prev = Prev::Operator;
+        end
+    }
+
+    /// `VALUES (…), (…)` where every row holds only literals and placeholders: writes
+    /// ` (?, $1, …)` for the first row after the `VALUES` word ending at `end` and drops
+    /// the other rows. Returns the end of the last row, or `None` (writing nothing) when a
+    /// row holds anything else.
+    fn values(&mut self, end: usize) -> Option<usize> {
+        let sql = self.sql;
+        let b = sql.as_bytes();
+        let open = lexer::skip_trivia(b, end);
+        let (mut last, _) = lexer::element_list(b, open, |_, _, _| {})?;
+        loop {
+            let comma = lexer::skip_trivia(b, last);
+            if at(b, comma) != b',' {
+                break;
+            }
+            let next = lexer::skip_trivia(b, comma + 1);
+            match lexer::element_list(b, next, |_, _, _| {}) {
+                Some((row_end, _)) => last = row_end,
+                None => break,
             }
         }
-        Kw::BooleanLiteral => return literal(out, summary, prev, start, end),
-        _ => {}
+        let out = &mut self.out;
+        out.cut(end, last);
+        out.write(" (");
+        let mut first = true;
+        lexer::element_list(b, open, |kind, s, e| {
+            out.write(if first { "" } else { ", " });
+            first = false;
+            match kind {
+                Element::Literal => out.write("?"),
+                Element::Placeholder => out.write(sql.get(s..e).unwrap_or("?")),
+            }
+        });
+        out.write(")");
+        Some(last)
     }
-    // Whether `(` follows matters only for words that may be operations or functions
-    // (`REPLACE INTO` vs `replace(…)`).
-    let call = kw.is_data_change() && at(b, lexer::skip_trivia(b, end)) == b'(';
-    summary.word(start, end, kw, call);
-    *prev = match kw {
-        Kw::None => Prev::Value,
-        Kw::Comparison => Prev::Comparison,
-        _ => Prev::Operator,
-    };
-    end
 }
 
-/// `VALUES (…), (…)` where every row holds only literals and placeholders: writes
-/// ` (?, $1, …)` for the first row after the `VALUES` word ending at `end` and drops the
-/// other rows. Returns the end of the last row, or `None` (writing nothing) when a row
-/// holds anything else.
-fn values(sql: &str, end: usize, out: &mut Text<'_>) -> Option<usize> {
-    let b = sql.as_bytes();
-    let open = lexer::skip_trivia(b, end);
-    let (mut last, _) = lexer::element_list(b, open, |_, _, _| {})?;
-    loop {
-        let comma = lexer::skip_trivia(b, last);
-        if at(b, comma) != b',' {
-            break;
-        }
-        let next = lexer::skip_trivia(b, comma + 1);
-        match lexer::element_list(b, next, |_, _, _| {}) {
-            Some((row_end, _)) => last = row_end,
-            None => break,
-        }
-    }
-    out.cut(end, last);
-    out.write(" (");
-    let mut first = true;
-    lexer::element_list(b, open, |kind, s, e| {
-        out.write(if first { "" } else { ", " });
-        first = false;
-        match kind {
-            Element::Literal => out.write("?"),
-            Element::Placeholder => out.write(sql.get(s..e).unwrap_or("?")),
-        }
-    });
-    out.write(")");
-    Some(last)
+/// If the word ending at `end` is glued to a quote, it prefixes a string (`E'…'`, `N'…'`,
+/// `X'…'`, `B'…'`, `U&'…'`, `_utf8'…'`): the end of that string.
+#[inline]
+fn prefixed_string_end(b: &[u8], end: usize) -> Option<usize> {
+    let open = match at(b, end) {
+        b'\'' => end,
+        b'&' if at(b, end + 1) == b'\'' => end + 1,
+        _ => return None,
+    };
+    Some(lexer::quoted_end(b, open, b'\'', true))
 }
 
 /// The output text. Unchanged runs of the input are copied in bulk; `cut` drops a range,
@@ -361,6 +405,7 @@ impl<'a> Text<'a> {
     }
 
     /// Copies the input up to `i`.
+    #[inline]
     fn keep_to(&mut self, i: usize) {
         if self.mark < i {
             let run = self.src.get(self.mark..i).unwrap_or("");
@@ -381,14 +426,33 @@ impl<'a> Text<'a> {
         self.write(with);
     }
 
-    /// Whitespace or a comment at `from..to`: at most one space survives between tokens.
+    /// A single space at `at`, not followed by whitespace: the same as `gap(at, at + 1)`.
     #[inline]
-    fn gap(&mut self, from: usize, to: usize) {
-        let src = self.src.as_bytes();
-        // Fast path: one space after a token that stays in the current run.
-        if to == from + 1 && self.mark < from && src[from] == b' ' && src[from - 1] != b' ' {
+    fn space(&mut self, at: usize) {
+        // A space right after a token stays as it is (in the current run, or after a
+        // replacement): nothing to do. See `gap` for the other cases.
+        let before = if self.mark < at {
+            self.src.as_bytes().get(at - 1)
+        } else {
+            self.buf.as_bytes().last()
+        };
+        if matches!(before, None | Some(b' ')) {
+            self.gap(at, at + 1);
+        }
+    }
+
+    /// [`Text::space`] right after a word (so not after another space).
+    #[inline]
+    fn space_after_word(&mut self, at: usize) {
+        if self.mark < at {
             return;
         }
+        self.gap(at, at + 1);
+    }
+
+    /// Whitespace or a comment at `from..to`: at most one space survives between tokens.
+    #[inline(never)]
+    fn gap(&mut self, from: usize, to: usize) {
         let before = if self.mark < from {
             self.src.as_bytes().get(from - 1).copied()
         } else {
@@ -407,7 +471,19 @@ impl<'a> Text<'a> {
     }
 
     /// Appends `s` (after a pending space), up to the length cap.
+    #[inline]
     fn write(&mut self, s: &str) {
+        // Inlined so that writing a constant such as `?` needs no call to `memcpy`.
+        if !self.pending_space && !self.truncated && self.buf.len() + s.len() <= MAX_TEXT_LEN {
+            self.buf.push_str(s);
+        } else {
+            self.write_slow(s);
+        }
+    }
+
+    /// [`Text::write`] with a pending space, or near or past the cap.
+    #[inline(never)]
+    fn write_slow(&mut self, s: &str) {
         if self.truncated || s.is_empty() {
             return;
         }

@@ -1,5 +1,7 @@
 //! The SQL keywords the sanitizer and the summary care about (ASCII case-insensitive).
 
+use super::lexer;
+
 /// A keyword with a role in the summary, or `Other`/`None` for other words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kw {
@@ -53,7 +55,7 @@ pub(super) enum Kw {
 }
 
 /// Keywords by spelling (upper case).
-const KEYWORDS: &[(&str, Kw)] = &[
+pub(super) const KEYWORDS: &[(&str, Kw)] = &[
     ("AS", Kw::As),
     ("BY", Kw::Other),
     ("DO", Kw::Other),
@@ -174,75 +176,146 @@ const KEYWORDS: &[(&str, Kw)] = &[
     ("STRAIGHT_JOIN", Kw::Join),
 ];
 
-/// Longest keyword, in bytes.
-const MAX_LEN: usize = 16;
-
-/// Slots of the keyword hash table (a power of two; ~11% full, so ~1 probe per lookup).
-const SLOTS: usize = 1024;
-const EMPTY: u8 = u8::MAX;
-/// Multiplier of the multiplicative hash (any odd constant works; this one spreads the
-/// current keywords without a collision).
-const MULTIPLIER: u64 = 0x73f7_78aa_f6fa_5db9;
-
-/// Hash of a word: its first eight bytes upper-cased (`& 0xDF`), mixed with its length.
-const fn hash(word: &[u8]) -> usize {
-    let mut v = 0u64;
+/// Longest keyword, in bytes (`STRAIGHT_JOIN`). Longer words are never keywords.
+const MAX_LEN: usize = {
+    let mut max = 0;
     let mut i = 0;
-    while i < word.len() && i < 8 {
-        v |= ((word[i] & 0xDF) as u64) << (8 * i);
+    while i < KEYWORDS.len() {
+        if KEYWORDS[i].0.len() > max {
+            max = KEYWORDS[i].0.len();
+        }
         i += 1;
     }
-    ((v ^ word.len() as u64).wrapping_mul(MULTIPLIER) >> (64 - SLOTS.trailing_zeros())) as usize
+    // The packed form keeps the length in the 16th byte.
+    assert!(max < 16);
+    max
+};
+
+// Lookup. A word is folded to lower case and packed into two `u64`s (zero-padded, with
+// its length in the top byte of the second), so that comparing it with a keyword is two
+// integer comparisons instead of a byte loop with per-byte case folding. A multiplicative
+// hash of the packed word picks one slot of a table built at compile time; the multiplier
+// is chosen so that no two keywords share a slot, which makes the hash perfect: one probe
+// decides, and no first-letter pre-filter is needed.
+//
+// Folding sets bit 5 of every byte (`| 0x20`). For the bytes keywords are made of, letters
+// and `_`, that is exact: two bytes fold alike exactly when they are the same letter in
+// either case, and only `_` and DEL fold to DEL, which is not a word character. So for
+// words made of word characters (all the scanner produces), two words fold alike exactly
+// when they are equal ignoring ASCII case.
+
+/// Slots of the keyword hash table (a power of two; ~12% full).
+const SLOTS: usize = 1024;
+/// Index of [`KEYS`] and [`KINDS`] that matches no word, for empty slots.
+const EMPTY: u8 = u8::MAX;
+/// Multiplier of the hash. Any odd constant works as long as the keywords land in distinct
+/// slots; the build fails (see [`TABLE`]) if a new keyword collides, and then another
+/// constant must be picked.
+const MULTIPLIER: u64 = 0x24e4_e25a_15fc_899f;
+
+/// A word as two little-endian `u64`s: bytes 0..8, and bytes 8..15 with the length in the
+/// top byte. Bytes past the word are zero.
+type Packed = [u64; 2];
+
+/// Sets bit 5 of every byte (see above).
+const FOLD: u64 = u64::MAX / 0xFF * 0x20;
+
+/// The packed form of the word `b[start..start + len]`, `len` in `2..=MAX_LEN`.
+#[inline]
+fn pack(b: &[u8], start: usize, len: usize) -> Packed {
+    let lo = (lexer::load8(b, start) | FOLD) & low_bytes(len.min(8));
+    let hi = if len > 8 {
+        (lexer::load8(b, start + 8) | FOLD) & low_bytes(len - 8)
+    } else {
+        0
+    };
+    [lo, hi | (len as u64) << 56]
 }
 
-/// Open-addressing table of indexes into [`KEYWORDS`], built at compile time.
-const TABLE: [u8; SLOTS] = {
+/// A mask of the `n` (1 to 8) low bytes.
+#[inline]
+fn low_bytes(n: usize) -> u64 {
+    u64::MAX >> (64 - 8 * n)
+}
+
+/// [`pack`] for the keyword table, at compile time.
+const fn pack_keyword(word: &[u8]) -> Packed {
+    let mut v = [0u64; 2];
+    let mut i = 0;
+    while i < word.len() {
+        v[i / 8] |= ((word[i] | 0x20) as u64) << (8 * (i % 8));
+        i += 1;
+    }
+    [v[0], v[1] | (word.len() as u64) << 56]
+}
+
+/// Slot of a packed word: its first eight bytes and its length, multiplied.
+const fn hash(packed: Packed) -> usize {
+    let v = packed[0] ^ packed[1] >> 56;
+    (v.wrapping_mul(MULTIPLIER) >> (64 - SLOTS.trailing_zeros())) as usize
+}
+
+/// The packed keywords in the order of [`KEYWORDS`], then entries that match no word.
+const KEYS: [Packed; 256] = {
     assert!(KEYWORDS.len() < EMPTY as usize);
+    let mut keys = [[0; 2]; 256];
+    let mut i = 0;
+    while i < KEYWORDS.len() {
+        keys[i] = pack_keyword(KEYWORDS[i].0.as_bytes());
+        i += 1;
+    }
+    keys
+};
+
+/// The kinds of [`KEYS`].
+const KINDS: [Kw; 256] = {
+    let mut kinds = [Kw::None; 256];
+    let mut i = 0;
+    while i < KEYWORDS.len() {
+        kinds[i] = KEYWORDS[i].1;
+        i += 1;
+    }
+    kinds
+};
+
+/// Indexes into [`KEYS`] by slot, built at compile time.
+const TABLE: [u8; SLOTS] = {
     let mut table = [EMPTY; SLOTS];
     let mut i = 0;
     while i < KEYWORDS.len() {
-        let mut slot = hash(KEYWORDS[i].0.as_bytes());
-        while table[slot] != EMPTY {
-            slot = (slot + 1) % SLOTS;
-        }
+        let slot = hash(KEYS[i]);
+        assert!(
+            table[slot] == EMPTY,
+            "two keywords share a slot: pick another MULTIPLIER"
+        );
         table[slot] = i as u8;
         i += 1;
     }
     table
 };
 
-/// For each length, the set of first letters keywords of that length start with: most
-/// identifiers are rejected by this test alone.
-const FIRST_LETTERS: [u32; MAX_LEN + 1] = {
-    let mut sets = [0u32; MAX_LEN + 1];
-    let mut i = 0;
-    while i < KEYWORDS.len() {
-        let word = KEYWORDS[i].0.as_bytes();
-        sets[word.len()] |= 1 << (word[0] - b'A');
-        i += 1;
-    }
-    sets
-};
-
 /// Classifies a word (ASCII case-insensitive).
+#[cfg(test)]
 pub(super) fn classify(word: &[u8]) -> Kw {
-    let (Some(&first), true) = (word.first(), (2..=MAX_LEN).contains(&word.len())) else {
-        return Kw::None;
-    };
-    let first = first.to_ascii_uppercase();
-    if !first.is_ascii_uppercase() || FIRST_LETTERS[word.len()] & (1 << (first - b'A')) == 0 {
+    classify_at(word, 0, word.len())
+}
+
+/// Classifies the word `b[start..end]` (ASCII case-insensitive), which must consist of
+/// word characters (see above). Taking the whole input lets [`pack`] load the word with
+/// one 8-byte read.
+#[inline]
+pub(super) fn classify_at(b: &[u8], start: usize, end: usize) -> Kw {
+    let len = end.wrapping_sub(start);
+    if !(2..=MAX_LEN).contains(&len) {
         return Kw::None;
     }
-    let mut slot = hash(word);
-    loop {
-        let index = TABLE[slot];
-        let Some(&(text, kw)) = KEYWORDS.get(usize::from(index)) else {
-            return Kw::None;
-        };
-        if word.eq_ignore_ascii_case(text.as_bytes()) {
-            return kw;
-        }
-        slot = (slot + 1) % SLOTS;
+    let packed = pack(b, start, len);
+    // Every `u8` is a valid index of both tables: no bounds checks.
+    let index = usize::from(TABLE[hash(packed)]);
+    if KEYS[index] == packed {
+        KINDS[index]
+    } else {
+        Kw::None
     }
 }
 

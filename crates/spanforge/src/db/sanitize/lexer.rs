@@ -6,6 +6,7 @@
 
 const WORD_START: u8 = 1;
 const WORD_CHAR: u8 = 2;
+const NUMBER_CHAR: u8 = 4;
 
 /// Byte classes, so that the per-byte tests are one table load.
 const CLASS: [u8; 256] = {
@@ -18,6 +19,9 @@ const CLASS: [u8; 256] = {
         }
         if b.is_ascii_digit() || b == b'$' {
             table[c] |= WORD_CHAR;
+        }
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
+            table[c] |= NUMBER_CHAR;
         }
         c += 1;
     }
@@ -41,11 +45,42 @@ pub(super) fn at(b: &[u8], i: usize) -> u8 {
 }
 
 /// End of the identifier starting at `i`.
-pub(super) fn word_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && is_word_char(b[i]) {
-        i += 1;
+#[inline]
+pub(super) fn word_end(b: &[u8], i: usize) -> usize {
+    let rest = b.get(i..).unwrap_or_default();
+    i + rest
+        .iter()
+        .position(|&c| !is_word_char(c))
+        .unwrap_or(rest.len())
+}
+
+/// The eight bytes at `b[i..]` as a little-endian `u64`; bytes past the end of the input
+/// read as zero.
+#[inline]
+pub(super) fn load8(b: &[u8], i: usize) -> u64 {
+    // `i` is an index into `b` or just past it: `i + 8` cannot overflow.
+    if let Some(chunk) = b.get(i..i + 8) {
+        return le_u64(chunk);
     }
-    i
+    if i >= b.len() {
+        return 0;
+    }
+    match b.len().checked_sub(8) {
+        // Near the end: the last eight bytes, shifted so that `b[i]` is the lowest byte.
+        Some(tail) => le_u64(&b[tail..]) >> (8 * (i - tail)),
+        // An input shorter than eight bytes.
+        None => {
+            let mut buf = [0u8; 8];
+            for (to, from) in buf.iter_mut().zip(&b[i..]) {
+                *to = *from;
+            }
+            u64::from_le_bytes(buf)
+        }
+    }
+}
+
+fn le_u64(chunk: &[u8]) -> u64 {
+    chunk.try_into().map_or(0, u64::from_le_bytes)
 }
 
 /// End of a run of whitespace.
@@ -92,7 +127,17 @@ pub(super) fn block_comment_end(b: &[u8], i: usize) -> usize {
 }
 
 /// Skips whitespace and comments.
-pub(super) fn skip_trivia(b: &[u8], mut i: usize) -> usize {
+#[inline]
+pub(super) fn skip_trivia(b: &[u8], i: usize) -> usize {
+    // Most often there is nothing to skip, or a single space before a token.
+    match b.get(i..i + 2) {
+        Some(&[c, _]) if !c.is_ascii_whitespace() && c != b'-' && c != b'/' => i,
+        Some(&[b' ', c]) if !c.is_ascii_whitespace() && c != b'-' && c != b'/' => i + 1,
+        _ => skip_trivia_from(b, i),
+    }
+}
+
+fn skip_trivia_from(b: &[u8], mut i: usize) -> usize {
     loop {
         let c = at(b, i);
         if c.is_ascii_whitespace() {
@@ -190,13 +235,14 @@ pub(super) fn dollar_string_end(b: &[u8], i: usize, body: usize) -> usize {
 pub(super) fn number_end(b: &[u8], i: usize) -> usize {
     let hex = at(b, i) == b'0' && matches!(at(b, i + 1), b'x' | b'X');
     let mut j = i;
-    while j < b.len() {
-        let c = b[j];
-        let exponent_sign = !hex
-            && matches!(c, b'+' | b'-')
-            && matches!(at(b, j.wrapping_sub(1)), b'e' | b'E')
-            && at(b, j + 1).is_ascii_digit();
-        if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || exponent_sign {
+    while let Some(&c) = b.get(j) {
+        let exponent_sign = || {
+            !hex && matches!(c, b'+' | b'-')
+                && matches!(at(b, j.wrapping_sub(1)), b'e' | b'E')
+                && at(b, j + 1).is_ascii_digit()
+        };
+        // Letters, digits, `_` and `.`, or the sign of an exponent.
+        if CLASS[usize::from(c)] & NUMBER_CHAR != 0 || exponent_sign() {
             j += 1;
         } else {
             break;

@@ -67,10 +67,12 @@ enum Prev {
     Other,
 }
 
+/// Two bytes without padding, so that initialising the frame stack takes a few wide
+/// stores.
 #[derive(Debug, Clone, Copy)]
 struct Frame {
-    /// State to restore when the parenthesis closes.
-    restore: Expect,
+    /// State to restore when the parenthesis closes: `AfterTarget(kind)`, or `Nothing`.
+    restore: Option<Target>,
     /// The outer frame's operation.
     op: Option<Kw>,
 }
@@ -135,6 +137,13 @@ struct Statement {
 }
 
 impl Statement {
+    /// Nothing expected and nothing pending, past the first word: words that are not
+    /// operations or target markers change nothing.
+    #[inline]
+    fn idle(&self) -> bool {
+        self.expect == Expect::Nothing && self.pending.is_none() && self.first_kw.is_some()
+    }
+
     fn new() -> Self {
         Self {
             summary: String::new(),
@@ -147,7 +156,7 @@ impl Statement {
             tokens: 0,
             depth: 0,
             frames: [Frame {
-                restore: Expect::Nothing,
+                restore: None,
                 op: None,
             }; MAX_DEPTH],
             op: None,
@@ -160,6 +169,27 @@ impl Statement {
             cte_count: 0,
         }
     }
+}
+
+/// Whether [`Summarizer::keyword`] does nothing for `kw` past the first word of a
+/// statement: everything but operations and the words that introduce targets. (Checked
+/// against the full state machine by a unit test.)
+fn ignored_after_first_word(kw: Kw) -> bool {
+    !matches!(
+        kw,
+        Kw::Select
+            | Kw::Insert
+            | Kw::Update
+            | Kw::Delete
+            | Kw::Merge
+            | Kw::Replace
+            | Kw::Upsert
+            | Kw::Recursive
+            | Kw::From
+            | Kw::Join
+            | Kw::Into
+            | Kw::Using
+    )
 }
 
 /// Collects the summary over all statements of a query.
@@ -201,7 +231,20 @@ impl<'a> Summarizer<'a> {
     }
 
     /// An unquoted word at `start..end`; `call` is true when `(` follows it.
+    #[inline]
     pub(super) fn word(&mut self, start: usize, end: usize, kw: Kw, call: bool) {
+        // Most words are column names and keywords such as `AND` met while nothing is
+        // expected; they only count as a token. (The first word of a statement is always
+        // handled in full.)
+        if ignored_after_first_word(kw) && self.stmt.idle() {
+            self.stmt.tokens += 1;
+            self.stmt.prev = Prev::Word(kw);
+            return;
+        }
+        self.any_word(start, end, kw, call);
+    }
+
+    fn any_word(&mut self, start: usize, end: usize, kw: Kw, call: bool) {
         self.stmt.tokens += 1;
         if self.continue_dotted(start, end) {
             return;
@@ -284,6 +327,7 @@ impl<'a> Summarizer<'a> {
         self.stmt.prev = Prev::Word(kw);
     }
 
+    /// See [`ignored_after_first_word`], which must stay in step with this function.
     fn keyword(&mut self, start: usize, end: usize, kw: Kw, call: bool, first_word: bool) {
         let prev = self.stmt.prev;
         match kw {
@@ -373,6 +417,7 @@ impl<'a> Summarizer<'a> {
     }
 
     /// A literal or placeholder (already rendered in the text).
+    #[inline]
     pub(super) fn value(&mut self) {
         self.stmt.tokens += 1;
         self.commit_pending();
@@ -381,9 +426,38 @@ impl<'a> Summarizer<'a> {
     }
 
     /// A punctuation byte at `pos`.
+    #[inline]
     pub(super) fn punct(&mut self, c: u8, pos: usize) {
+        // While no target is pending, operators and the `.` of column references only end
+        // whatever was expected, and a comma in a select list or argument list (nothing
+        // expected, not between CTEs) only counts.
+        if self.stmt.pending.is_none() {
+            match c {
+                b'(' | b')' | b';' => {}
+                b',' => {
+                    if self.stmt.expect == Expect::Nothing
+                        && !(self.stmt.in_with && self.stmt.depth == 0)
+                    {
+                        self.stmt.tokens += 1;
+                        self.stmt.prev = Prev::Comma;
+                        return;
+                    }
+                }
+                _ => {
+                    self.stmt.tokens += 1;
+                    self.stmt.expect = Expect::Nothing;
+                    self.stmt.prev = Prev::Other;
+                    return;
+                }
+            }
+        }
+        self.any_punct(c, pos);
+    }
+
+    fn any_punct(&mut self, c: u8, pos: usize) {
         if c == b';' && self.stmt.depth == 0 {
             self.end_statement();
+            self.stmt = Statement::new();
             return;
         }
         self.stmt.tokens += 1;
@@ -407,9 +481,9 @@ impl<'a> Summarizer<'a> {
             b'(' => {
                 let restore = match self.stmt.expect {
                     Expect::Target(kind) | Expect::AfterTarget(kind) | Expect::Alias(kind) => {
-                        Expect::AfterTarget(kind)
+                        Some(kind)
                     }
-                    _ => Expect::Nothing,
+                    _ => None,
                 };
                 if self.stmt.depth < MAX_DEPTH {
                     self.stmt.frames[self.stmt.depth] = Frame {
@@ -427,7 +501,8 @@ impl<'a> Summarizer<'a> {
                     self.stmt.depth -= 1;
                     if self.stmt.depth < MAX_DEPTH {
                         let frame = self.stmt.frames[self.stmt.depth];
-                        self.stmt.expect = frame.restore;
+                        self.stmt.expect =
+                            frame.restore.map_or(Expect::Nothing, Expect::AfterTarget);
                         self.stmt.op = frame.op;
                     } else {
                         self.stmt.expect = Expect::Nothing;
@@ -540,7 +615,8 @@ impl<'a> Summarizer<'a> {
             return;
         }
         if summary.capacity() == 0 {
-            summary.reserve(64);
+            // Room for a typical summary, allocated directly (not through `reserve`).
+            *summary = String::with_capacity(64);
         }
         let needed = text.len() + usize::from(!summary.is_empty());
         if summary.len() + needed > MAX_SUMMARY_LEN {
@@ -553,16 +629,17 @@ impl<'a> Summarizer<'a> {
         summary.push_str(text);
     }
 
+    /// Records the results of the current statement. The statement's state is left as is
+    /// (the caller resets it when another statement follows).
     fn end_statement(&mut self) {
         self.commit_pending();
-        let stmt = std::mem::replace(&mut self.stmt, Statement::new());
-        if stmt.tokens == 0 {
+        if self.stmt.tokens == 0 {
             return;
         }
         let done = Done {
-            summary: stmt.summary,
-            operation: stmt.top_op.or(stmt.first_op).map(|op| self.op_text(op)),
-            collection: match stmt.collection {
+            summary: std::mem::take(&mut self.stmt.summary),
+            operation: (self.stmt.top_op.or(self.stmt.first_op)).map(|op| self.op_text(op)),
+            collection: match self.stmt.collection {
                 Collection::One(s, e) => Some((s, e)),
                 _ => None,
             },
@@ -589,7 +666,7 @@ impl<'a> Summarizer<'a> {
         }
     }
 
-    pub(super) fn finish(mut self) -> Summary {
+    pub(super) fn finish(&mut self) -> Summary {
         self.end_statement();
         let first = std::mem::take(&mut self.first);
         let collection = first
@@ -630,6 +707,106 @@ impl<'a> Summarizer<'a> {
             operation: Some(operation),
             collection,
             statements: self.statements,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::keyword::{self, KEYWORDS};
+    use super::*;
+
+    /// Feeds space-separated tokens of `sql` (punctuation as single bytes).
+    fn feed(summary: &mut Summarizer<'_>, sql: &str) {
+        let mut pos = 0;
+        for token in sql.split(' ') {
+            match token.as_bytes() {
+                [] => {}
+                &[c] if !c.is_ascii_alphanumeric() => summary.punct(c, pos),
+                word => summary.word(pos, pos + word.len(), keyword::classify(word), false),
+            }
+            pos += token.len() + 1;
+        }
+    }
+
+    /// The fast paths of `word` and `punct` leave the state machine exactly where the
+    /// full handling does, for every keyword and punctuation byte, in many states.
+    #[test]
+    fn fast_paths_agree_with_the_full_state_machine() {
+        let prefixes = [
+            "",
+            "SELECT",
+            "SELECT a",
+            "SELECT a , b",
+            "SELECT a FROM t",
+            "SELECT a FROM t u",
+            "SELECT a FROM t AS",
+            "SELECT a FROM t WHERE x =",
+            "SELECT a FROM ( SELECT b",
+            "SELECT a FROM t . u",
+            "SELECT a FROM t ,",
+            "WITH c AS ( SELECT a FROM t )",
+            "WITH c AS ( SELECT a FROM t ) ,",
+            "WITH RECURSIVE c",
+            "INSERT INTO t ( a , b )",
+            "INSERT INTO t VALUES",
+            "UPDATE t SET a =",
+            "DELETE FROM t USING",
+            "CREATE TABLE",
+            "CREATE TEMP",
+            "CALL p",
+            "EXPLAIN",
+            "EXPLAIN ANALYZE",
+            "SELECT DISTINCT",
+            "SELECT a ; SELECT",
+            "( ( (",
+            ")",
+        ];
+        let words: Vec<&str> = KEYWORDS
+            .iter()
+            .map(|&(text, _)| text)
+            .chain(["name", "x"])
+            .collect();
+        let sql = "x".repeat(200);
+        for prefix in prefixes {
+            let mut before = Summarizer::new(&sql);
+            feed(&mut before, prefix);
+            let at = prefix.len() + 1;
+            for word in &words {
+                let kw = keyword::classify(word.as_bytes());
+                for call in [false, true] {
+                    let (mut fast, mut full) = (clone(&before), clone(&before));
+                    fast.word(at, at + word.len(), kw, call);
+                    full.any_word(at, at + word.len(), kw, call);
+                    assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{prefix} {word}");
+                }
+            }
+            for c in b"(),.;=<>!+-*/%&|^~:[]{}@#?" {
+                let (mut fast, mut full) = (clone(&before), clone(&before));
+                fast.punct(*c, at);
+                full.any_punct(*c, at);
+                let c = char::from(*c);
+                assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{prefix} {c}");
+            }
+        }
+    }
+
+    fn clone<'a>(s: &Summarizer<'a>) -> Summarizer<'a> {
+        Summarizer {
+            sql: s.sql,
+            stmt: Statement {
+                summary: s.stmt.summary.clone(),
+                ..s.stmt
+            },
+            statements: s.statements,
+            first: Done {
+                summary: s.first.summary.clone(),
+                operation: s.first.operation.clone(),
+                collection: s.first.collection,
+            },
+            same_summary: s.same_summary,
+            same_operation: s.same_operation,
+            same_collection: s.same_collection,
         }
     }
 }
