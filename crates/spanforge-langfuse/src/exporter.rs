@@ -1,24 +1,23 @@
 //! The span exporter: filter, map, split, send, retry.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use opentelemetry::trace::{SpanId, TraceId};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use prost::Message;
 
 use crate::batch;
 use crate::config::{ConfigError, IngestionMode, LangfuseConfig, SpanFilter};
-use crate::mapping::{self, ResourceInfo};
+use crate::mapping;
+use crate::otlp::{self, ExportResource};
 
 /// The `x-langfuse-ingestion-version` header value (real-time processing).
 pub const INGESTION_VERSION: &str = "4";
@@ -65,16 +64,68 @@ fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
+/// A trace id with its hash under [`GenAiTraces`]' keyed hasher, computed once per span
+/// rather than once per map operation.
+#[derive(Debug, Clone, Copy)]
+struct TraceKey {
+    id: TraceId,
+    hash: u64,
+}
+
+impl PartialEq for TraceKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for TraceKey {}
+
+impl Hash for TraceKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The hasher of maps keyed by [`TraceKey`]: the precomputed hash, as is.
+#[derive(Debug, Default)]
+struct Precomputed(u64);
+
+impl Hasher for Precomputed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; anything else still hashes.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
 /// Per trace, the ids of ancestors not yet seen, for traces known to hold GenAI spans.
 /// Bounded: the oldest trace is forgotten first.
 #[derive(Debug, Default)]
 struct GenAiTraces {
-    wanted: HashMap<TraceId, HashSet<SpanId>>,
-    order: VecDeque<TraceId>,
+    /// Keyed (SipHash, random keys): trace ids can come from remote callers.
+    keys: RandomState,
+    wanted: HashMap<TraceKey, HashSet<SpanId>, BuildHasherDefault<Precomputed>>,
+    order: VecDeque<TraceKey>,
 }
 
 impl GenAiTraces {
-    fn remember(&mut self, trace: TraceId, capacity: usize) -> &mut HashSet<SpanId> {
+    fn key(&self, id: TraceId) -> TraceKey {
+        TraceKey {
+            id,
+            hash: self.keys.hash_one(id),
+        }
+    }
+
+    fn remember(&mut self, trace: TraceKey, capacity: usize) -> &mut HashSet<SpanId> {
         if !self.wanted.contains_key(&trace) {
             while self.order.len() >= capacity.max(1) {
                 if let Some(old) = self.order.pop_front() {
@@ -92,8 +143,10 @@ struct Inner {
     client: reqwest::Client,
     authorization: String,
     endpoint: String,
-    resource: RwLock<(Resource, ResourceInfo)>,
+    resource: RwLock<Arc<ExportResource>>,
     genai: Mutex<GenAiTraces>,
+    /// The buffer of a sent request, reused for the next export's.
+    spare_buffer: Mutex<Option<Vec<u8>>>,
     counters: Counters,
     auth_reported: AtomicBool,
     other_4xx_reported: AtomicBool,
@@ -157,8 +210,11 @@ impl LangfuseExporter {
                 client,
                 authorization,
                 endpoint,
-                resource: RwLock::new((Resource::builder_empty().build(), ResourceInfo::default())),
+                resource: RwLock::new(Arc::new(ExportResource::new(
+                    &Resource::builder_empty().build(),
+                ))),
                 genai: Mutex::new(GenAiTraces::default()),
+                spare_buffer: Mutex::new(None),
                 counters: Counters::default(),
                 auth_reported: AtomicBool::new(false),
                 other_4xx_reported: AtomicBool::new(false),
@@ -190,51 +246,64 @@ impl LangfuseExporter {
         }
     }
 
-    /// Drops invalid spans and applies the filter.
-    fn select(&self, batch: Vec<SpanData>) -> Vec<SpanData> {
+    /// Which spans of the batch to send: those with valid ids that pass the filter.
+    fn select(&self, batch: &[SpanData]) -> Vec<bool> {
         let inner = &self.inner;
-        let total = batch.len();
-        let batch: Vec<SpanData> = batch
-            .into_iter()
-            .filter(|s| s.span_context.is_valid())
-            .collect();
-        add(&inner.counters.spans_invalid, (total - batch.len()) as u64);
-        let before = batch.len();
-        let kept = match &inner.config.filter {
-            SpanFilter::All => batch,
-            SpanFilter::Custom(predicate) => batch.into_iter().filter(|s| predicate(s)).collect(),
-            SpanFilter::GenAiTraces => self.select_genai(batch),
+        let valid: Vec<bool> = batch.iter().map(|s| s.span_context.is_valid()).collect();
+        let valid_count = valid.iter().filter(|&&v| v).count();
+        add(
+            &inner.counters.spans_invalid,
+            (batch.len() - valid_count) as u64,
+        );
+        let keep = match &inner.config.filter {
+            SpanFilter::All => valid,
+            SpanFilter::Custom(predicate) => valid
+                .iter()
+                .zip(batch)
+                .map(|(&v, s)| v && predicate(s))
+                .collect(),
+            SpanFilter::GenAiTraces => self.select_genai(batch, valid),
         };
-        add(&inner.counters.spans_filtered, (before - kept.len()) as u64);
-        kept
+        let kept = keep.iter().filter(|&&k| k).count();
+        add(&inner.counters.spans_filtered, (valid_count - kept) as u64);
+        keep
     }
 
-    fn select_genai(&self, batch: Vec<SpanData>) -> Vec<SpanData> {
-        let index: HashMap<(TraceId, SpanId), usize> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ((s.span_context.trace_id(), s.span_context.span_id()), i))
-            .collect();
+    fn select_genai(&self, batch: &[SpanData], valid: Vec<bool>) -> Vec<bool> {
+        let mut index: HashMap<(TraceId, SpanId), usize> = HashMap::with_capacity(batch.len());
+        for (i, s) in batch.iter().enumerate() {
+            if valid[i] {
+                index.insert((s.span_context.trace_id(), s.span_context.span_id()), i);
+            }
+        }
         let mut selected = vec![false; batch.len()];
         let capacity = self.inner.config.genai_trace_memory;
         let Ok(mut memory) = self.inner.genai.lock() else {
-            return batch.into_iter().filter(mapping::is_genai).collect();
+            return batch
+                .iter()
+                .zip(valid)
+                .map(|(s, v)| v && mapping::is_genai(s))
+                .collect();
         };
         // Seeds: GenAI spans, and spans an earlier batch's GenAI span is waiting for.
         let mut seeds = Vec::new();
         for (i, span) in batch.iter().enumerate() {
-            let trace = span.span_context.trace_id();
+            if !valid[i] {
+                continue;
+            }
+            let trace = memory.key(span.span_context.trace_id());
             let id = span.span_context.span_id();
             if mapping::is_genai(span) {
                 memory.remember(trace, capacity);
-                seeds.push(i);
+                seeds.push((i, trace));
             } else if let Some(wanted) = memory.wanted.get_mut(&trace)
                 && wanted.remove(&id)
             {
-                seeds.push(i);
+                seeds.push((i, trace));
             }
         }
-        for seed in seeds {
+        // Ancestors are in the seed's trace.
+        for (seed, trace_key) in seeds {
             let mut at = seed;
             loop {
                 if selected[at] {
@@ -250,82 +319,21 @@ impl LangfuseExporter {
                 match index.get(&(trace, parent)) {
                     Some(&p) => at = p,
                     None => {
-                        memory.remember(trace, capacity).insert(parent);
+                        memory.remember(trace_key, capacity).insert(parent);
                         break;
                     }
                 }
             }
         }
-        drop(memory);
-        batch
-            .into_iter()
-            .zip(selected)
-            .filter_map(|(s, keep)| keep.then_some(s))
-            .collect()
+        selected
     }
 
-    /// Encodes the spans into requests of at most `max_request_bytes` each (a single span
-    /// larger than that goes alone).
-    fn encode(&self, spans: Vec<SpanData>) -> Vec<(Vec<u8>, u64)> {
-        let resource = match self.inner.resource.read() {
-            Ok(r) => ResourceAttributesWithSchema::from(&r.0),
-            Err(_) => ResourceAttributesWithSchema::default(),
-        };
-        let max = self.inner.config.max_request_bytes;
-        let mut out = Vec::new();
-        for resource_spans in group_spans_by_resource_and_scope(spans, &resource) {
-            let ResourceSpans {
-                resource,
-                scope_spans,
-                schema_url,
-            } = resource_spans;
-            let empty = || ResourceSpans {
-                resource: resource.clone(),
-                scope_spans: Vec::new(),
-                schema_url: schema_url.clone(),
-            };
-            let mut current = empty();
-            let mut current_len = current.encoded_len() + 16;
-            let mut count = 0u64;
-            for scope in scope_spans {
-                let ScopeSpans {
-                    scope: info,
-                    spans,
-                    schema_url: scope_url,
-                } = scope;
-                let scope_overhead =
-                    info.as_ref().map_or(0, |s| s.encoded_len()) + scope_url.len() + 16;
-                let mut open = false;
-                for span in spans {
-                    let len = span.encoded_len() + 8;
-                    let extra = len + if open { 0 } else { scope_overhead };
-                    if count > 0 && current_len + extra > max {
-                        out.push((finish(std::mem::replace(&mut current, empty())), count));
-                        current_len = current.encoded_len() + 16;
-                        count = 0;
-                        open = false;
-                    }
-                    if !open {
-                        current.scope_spans.push(ScopeSpans {
-                            scope: info.clone(),
-                            spans: Vec::new(),
-                            schema_url: scope_url.clone(),
-                        });
-                        current_len += scope_overhead;
-                        open = true;
-                    }
-                    if let Some(last) = current.scope_spans.last_mut() {
-                        last.spans.push(span);
-                    }
-                    current_len += len;
-                    count += 1;
-                }
-            }
-            if count > 0 {
-                out.push((finish(current), count));
-            }
+    /// The resource of the spans, as the requests carry it.
+    fn resource(&self) -> Arc<ExportResource> {
+        match self.inner.resource.read() {
+            Ok(r) => r.clone(),
+            Err(_) => Arc::new(ExportResource::new(&Resource::builder_empty().build())),
         }
-        out
     }
 
     fn credentials_rejected(&self, code: u16, spans: u64) -> String {
@@ -460,8 +468,21 @@ impl LangfuseExporter {
         }
     }
 
+    /// Keeps a sent request's buffer for the next export, when nothing else holds it and
+    /// it is not larger than a request may be.
+    fn keep_buffer(&self, body: Bytes) {
+        let limit = self.inner.config.max_request_bytes;
+        if let Ok(mut spare) = self.inner.spare_buffer.lock()
+            && spare.is_none()
+            && let Ok(buffer) = body.try_into_mut()
+            && buffer.capacity() <= limit
+        {
+            *spare = Some(Vec::from(buffer));
+        }
+    }
+
     /// Sends one request with retries. Returns whether Langfuse accepted it.
-    async fn send(&self, body: Vec<u8>, spans: u64, deadline: Instant) -> Result<(), String> {
+    async fn send(&self, body: &Bytes, spans: u64, deadline: Instant) -> Result<(), String> {
         let inner = &self.inner;
         let policy = &inner.config.retry;
         let mut backoff = policy.initial_backoff;
@@ -543,13 +564,6 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
-fn finish(resource_spans: ResourceSpans) -> Vec<u8> {
-    ExportTraceServiceRequest {
-        resource_spans: vec![resource_spans],
-    }
-    .encode_to_vec()
-}
-
 /// A random duration in `[0, max)`, from the clock (good enough for jitter).
 fn jitter(max: Duration) -> Duration {
     let nanos = SystemTime::now()
@@ -592,45 +606,76 @@ impl SpanExporter for LangfuseExporter {
         if self.inner.shut_down.load(Ordering::Relaxed) {
             return Err(OTelSdkError::AlreadyShutdown);
         }
-        let mut spans = self.select(batch);
-        if spans.is_empty() {
+        let keep = self.select(&batch);
+        if !keep.contains(&true) {
             return Ok(());
         }
-        let info = match self.inner.resource.read() {
-            Ok(r) => r.1.clone(),
-            Err(_) => ResourceInfo::default(),
-        };
-        let roots: HashMap<TraceId, String> = spans
-            .iter()
-            .filter(|s| s.parent_span_id == SpanId::INVALID)
-            .map(|s| (s.span_context.trace_id(), s.name.to_string()))
-            .collect();
+        let resource = self.resource();
         let max_attr = self.inner.config.max_attribute_bytes;
-        let mut truncated = 0;
-        for span in spans.iter_mut() {
-            let root = roots.get(&span.span_context.trace_id()).cloned();
-            mapping::map_span(span, &info, root.as_deref());
-            truncated += mapping::truncate_strings(span, max_attr);
-        }
-        add(&self.inner.counters.truncated_values, truncated as u64);
         // One time budget for the whole export, retries and split requests included.
-        let now = Instant::now();
-        let deadline = now
-            .checked_add(self.inner.config.retry.max_elapsed)
-            .unwrap_or(now + Duration::from_secs(3600));
+        let deadline = || {
+            let now = Instant::now();
+            now.checked_add(self.inner.config.retry.max_elapsed)
+                .unwrap_or(now + Duration::from_secs(3600))
+        };
         let mut errors = Vec::new();
         match self.inner.config.mode {
             IngestionMode::Otel => {
-                for (body, count) in self.encode(spans) {
-                    if let Err(e) = self.send(body, count, deadline).await {
+                let spans: Vec<&SpanData> = batch
+                    .iter()
+                    .zip(&keep)
+                    .filter_map(|(s, &k)| k.then_some(s))
+                    .collect();
+                let spare = self
+                    .inner
+                    .spare_buffer
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.take());
+                let encoded = otlp::encode(
+                    &spans,
+                    &resource,
+                    self.inner.config.max_request_bytes,
+                    max_attr,
+                    spare,
+                );
+                drop(spans);
+                drop(batch);
+                add(
+                    &self.inner.counters.truncated_values,
+                    encoded.truncated as u64,
+                );
+                let deadline = deadline();
+                for (body, count) in encoded.requests {
+                    if let Err(e) = self.send(&body, count, deadline).await {
                         errors.push(e);
                     }
+                    self.keep_buffer(body);
                 }
             }
             IngestionMode::Batch => {
+                let mut spans: Vec<SpanData> = batch
+                    .into_iter()
+                    .zip(keep)
+                    .filter_map(|(s, k)| k.then_some(s))
+                    .collect();
+                let info = &resource.info;
+                let roots: HashMap<TraceId, String> = spans
+                    .iter()
+                    .filter(|s| s.parent_span_id == SpanId::INVALID)
+                    .map(|s| (s.span_context.trace_id(), s.name.to_string()))
+                    .collect();
+                let mut truncated = 0;
+                for span in spans.iter_mut() {
+                    let root = roots.get(&span.span_context.trace_id());
+                    mapping::map_span(span, info, root.map(String::as_str));
+                    truncated += mapping::truncate_strings(span, max_attr);
+                }
+                add(&self.inner.counters.truncated_values, truncated as u64);
+                let deadline = deadline();
                 let mut events = Vec::new();
                 for span in &spans {
-                    events.extend(batch::events(span, &info));
+                    events.extend(batch::events(span, info));
                 }
                 let requests = batch::pack(events, self.inner.config.max_request_bytes);
                 let per_request = (spans.len() as u64).div_ceil(requests.len().max(1) as u64);
@@ -658,9 +703,9 @@ impl SpanExporter for LangfuseExporter {
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        let info = mapping::resource_info(resource);
+        let encoded = Arc::new(ExportResource::new(resource));
         if let Ok(mut r) = self.inner.resource.write() {
-            *r = (resource.clone(), info);
+            *r = encoded;
         }
     }
 }

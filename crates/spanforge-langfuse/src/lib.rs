@@ -28,6 +28,7 @@ mod batch;
 mod config;
 mod exporter;
 mod mapping;
+mod otlp;
 
 pub use config::{
     ConfigError, DEFAULT_BASE_URL, IngestionMode, LangfuseConfig, LangfuseConfigBuilder,

@@ -1,8 +1,9 @@
 //! GenAI semantic-convention attributes to Langfuse's `langfuse.*` attributes.
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opentelemetry::trace::Status;
+use opentelemetry::trace::{SpanId, Status};
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 
@@ -24,31 +25,6 @@ fn get<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
         .map(|kv| &kv.value)
 }
 
-fn get_i64(span: &SpanData, key: &str) -> Option<i64> {
-    match get(span, key)? {
-        Value::I64(v) => Some(*v),
-        Value::F64(v) => Some(*v as i64),
-        Value::String(s) => s.as_str().trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn get_f64(span: &SpanData, key: &str) -> Option<f64> {
-    match get(span, key)? {
-        Value::F64(v) => Some(*v),
-        Value::I64(v) => Some(*v as f64),
-        Value::String(s) => s.as_str().trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn get_string(span: &SpanData, key: &str) -> Option<String> {
-    match get(span, key)? {
-        Value::String(s) => Some(s.as_str().to_owned()),
-        other => Some(other.to_string()),
-    }
-}
-
 /// Whether the span is a GenAI span.
 pub(crate) fn is_genai(span: &SpanData) -> bool {
     get(span, OPERATION).is_some()
@@ -67,136 +43,318 @@ pub(crate) fn observation_type(operation: Option<&str>) -> &'static str {
     }
 }
 
-/// Adds the `langfuse.*` attributes to a span. `trace_name` is the name of the trace's root
-/// span when it is known.
-pub(crate) fn map_span(span: &mut SpanData, resource: &ResourceInfo, trace_name: Option<&str>) {
-    let mut extra: Vec<KeyValue> = Vec::new();
-    let operation = get_string(span, OPERATION);
-    let kind = observation_type(operation.as_deref());
-    extra.push(KeyValue::new("langfuse.observation.type", kind));
+/// A string value of a Langfuse attribute: borrowed from the span or the resource, or
+/// written into the caller's scratch buffer (`start..end`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Text<'a> {
+    Borrowed(&'a str),
+    Scratch(usize, usize),
+}
 
-    if let Some(name) = get_string(span, "gen_ai.prompt.name") {
-        extra.push(KeyValue::new("langfuse.observation.prompt.name", name));
-        if let Some(version) = get_i64(span, "gen_ai.prompt.version") {
+impl<'a> Text<'a> {
+    /// The string, given the scratch buffer it was written into.
+    pub(crate) fn resolve<'s>(self, scratch: &'s str) -> &'s str
+    where
+        'a: 's,
+    {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Scratch(start, end) => &scratch[start..end],
+        }
+    }
+}
+
+/// The value of a Langfuse attribute.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ExtraValue<'a> {
+    Str(Text<'a>),
+    Int(i64),
+}
+
+/// One attribute the mapping adds (replacing an attribute of the same key, if any).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Extra<'a> {
+    pub(crate) key: &'static str,
+    pub(crate) value: ExtraValue<'a>,
+}
+
+/// The attributes the mapping reads, found in one pass (the first of each key, like a
+/// lookup by key).
+#[derive(Default)]
+struct Known<'a> {
+    operation: Option<&'a Value>,
+    prompt_name: Option<&'a Value>,
+    prompt_version: Option<&'a Value>,
+    time_to_first_chunk: Option<&'a Value>,
+    input_tokens: Option<&'a Value>,
+    output_tokens: Option<&'a Value>,
+    cache_read: Option<&'a Value>,
+    cache_creation: Option<&'a Value>,
+    reasoning: Option<&'a Value>,
+    cost: Option<&'a Value>,
+    error_type: Option<&'a Value>,
+    session_id: Option<&'a Value>,
+    conversation_id: Option<&'a Value>,
+    user_id: Option<&'a Value>,
+    enduser_id: Option<&'a Value>,
+    input_messages: Option<&'a Value>,
+    tool_arguments: Option<&'a Value>,
+    output_messages: Option<&'a Value>,
+    tool_result: Option<&'a Value>,
+}
+
+impl<'a> Known<'a> {
+    fn of(span: &'a SpanData) -> Known<'a> {
+        let mut known = Known::default();
+        for kv in &span.attributes {
+            let slot = match kv.key.as_str() {
+                OPERATION => &mut known.operation,
+                "gen_ai.prompt.name" => &mut known.prompt_name,
+                "gen_ai.prompt.version" => &mut known.prompt_version,
+                "gen_ai.response.time_to_first_chunk" => &mut known.time_to_first_chunk,
+                "gen_ai.usage.input_tokens" => &mut known.input_tokens,
+                "gen_ai.usage.output_tokens" => &mut known.output_tokens,
+                "gen_ai.usage.cache_read.input_tokens" => &mut known.cache_read,
+                "gen_ai.usage.cache_creation.input_tokens" => &mut known.cache_creation,
+                "gen_ai.usage.reasoning.output_tokens" => &mut known.reasoning,
+                "gen_ai.usage.cost" => &mut known.cost,
+                "error.type" => &mut known.error_type,
+                "session.id" => &mut known.session_id,
+                "gen_ai.conversation.id" => &mut known.conversation_id,
+                "user.id" => &mut known.user_id,
+                "enduser.id" => &mut known.enduser_id,
+                "gen_ai.input.messages" => &mut known.input_messages,
+                "gen_ai.tool.call.arguments" => &mut known.tool_arguments,
+                "gen_ai.output.messages" => &mut known.output_messages,
+                "gen_ai.tool.call.result" => &mut known.tool_result,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(&kv.value);
+            }
+        }
+        known
+    }
+}
+
+fn as_i64(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::I64(v) => Some(*v),
+        Value::F64(v) => Some(*v as i64),
+        Value::String(s) => s.as_str().trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn as_f64(value: Option<&Value>) -> Option<f64> {
+    match value? {
+        Value::F64(v) => Some(*v),
+        Value::I64(v) => Some(*v as f64),
+        Value::String(s) => s.as_str().trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A value as a string: a string is borrowed, anything else is formatted into `scratch`.
+fn as_text<'a>(value: Option<&'a Value>, scratch: &mut String) -> Option<Text<'a>> {
+    match value? {
+        Value::String(s) => Some(Text::Borrowed(s.as_str())),
+        other => {
+            let start = scratch.len();
+            let _ = write!(scratch, "{other}");
+            Some(Text::Scratch(start, scratch.len()))
+        }
+    }
+}
+
+/// The `langfuse.*` (and session and user) attributes for a span, appended to `out` in the
+/// order they are sent; strings built on the way are written into `scratch`. `trace_name`
+/// is the name of the trace's root span when it is known. The span's attributes with the
+/// same keys are to be left out.
+pub(crate) fn langfuse_attributes<'a>(
+    span: &'a SpanData,
+    resource: &'a ResourceInfo,
+    trace_name: Option<&'a str>,
+    out: &mut Vec<Extra<'a>>,
+    scratch: &mut String,
+) {
+    let known = Known::of(span);
+    let mut push = |key: &'static str, value: ExtraValue<'a>| out.push(Extra { key, value });
+    let str = |text: Text<'a>| ExtraValue::Str(text);
+
+    let kind = match known.operation {
+        None => observation_type(None),
+        Some(Value::String(s)) => observation_type(Some(s.as_str())),
+        Some(other) => {
+            let start = scratch.len();
+            let _ = write!(scratch, "{other}");
+            let kind = observation_type(Some(&scratch[start..]));
+            scratch.truncate(start);
+            kind
+        }
+    };
+    push("langfuse.observation.type", str(Text::Borrowed(kind)));
+
+    if let Some(name) = as_text(known.prompt_name, scratch) {
+        push("langfuse.observation.prompt.name", str(name));
+        if let Some(version) = as_i64(known.prompt_version) {
             // Langfuse rejects a string version: always an int.
-            extra.push(KeyValue::new(
+            push(
                 "langfuse.observation.prompt.version",
-                version,
-            ));
+                ExtraValue::Int(version),
+            );
         }
     }
 
-    if let Some(ttfc) = get_f64(span, "gen_ai.response.time_to_first_chunk")
+    if let Some(ttfc) = as_f64(known.time_to_first_chunk)
         && let Ok(ttfc) = Duration::try_from_secs_f64(ttfc)
         && let Some(at) = span.start_time.checked_add(ttfc)
     {
-        extra.push(KeyValue::new(
+        let start = scratch.len();
+        write_iso8601(at, scratch);
+        push(
             "langfuse.observation.completion_start_time",
-            iso8601(at),
-        ));
+            str(Text::Scratch(start, scratch.len())),
+        );
     }
 
-    if let Some(usage) = usage_details(span) {
-        extra.push(KeyValue::new("langfuse.observation.usage_details", usage));
+    let start = scratch.len();
+    if write_usage_details(&known, scratch) {
+        push(
+            "langfuse.observation.usage_details",
+            str(Text::Scratch(start, scratch.len())),
+        );
     }
-    if let Some(cost) = get_f64(span, "gen_ai.usage.cost")
-        && cost.is_finite()
+    if let Some(cost) = as_f64(known.cost)
+        && let Some(cost) = serde_json::Number::from_f64(cost)
     {
-        let details = serde_json::json!({ "total": cost });
-        extra.push(KeyValue::new(
+        // `{"total": cost}` as serde_json writes it.
+        let start = scratch.len();
+        let _ = write!(scratch, "{{\"total\":{cost}}}");
+        push(
             "langfuse.observation.cost_details",
-            details.to_string(),
-        ));
+            str(Text::Scratch(start, scratch.len())),
+        );
     }
 
     if let Status::Error { description } = &span.status {
-        extra.push(KeyValue::new("langfuse.observation.level", "ERROR"));
+        push("langfuse.observation.level", str(Text::Borrowed("ERROR")));
         let message = if description.is_empty() {
-            get_string(span, "error.type").unwrap_or_else(|| "error".to_owned())
+            as_text(known.error_type, scratch).unwrap_or(Text::Borrowed("error"))
         } else {
-            description.to_string()
+            Text::Borrowed(description)
         };
-        extra.push(KeyValue::new(
-            "langfuse.observation.status_message",
-            message,
-        ));
+        push("langfuse.observation.status_message", str(message));
     }
 
-    if !span
-        .parent_span_id
-        .eq(&opentelemetry::trace::SpanId::INVALID)
-    {
+    if span.parent_span_id != SpanId::INVALID {
         if let Some(name) = trace_name {
-            extra.push(KeyValue::new("langfuse.trace.name", name.to_owned()));
+            push("langfuse.trace.name", str(Text::Borrowed(name)));
         }
     } else {
-        extra.push(KeyValue::new("langfuse.trace.name", span.name.to_string()));
+        push("langfuse.trace.name", str(Text::Borrowed(&span.name)));
     }
 
-    if get(span, "session.id").is_none()
-        && let Some(conversation) = get_string(span, "gen_ai.conversation.id")
+    if known.session_id.is_none()
+        && let Some(conversation) = as_text(known.conversation_id, scratch)
     {
-        extra.push(KeyValue::new("session.id", conversation));
+        push("session.id", str(conversation));
     }
-    if get(span, "user.id").is_none()
-        && let Some(user) = get_string(span, "enduser.id")
+    if known.user_id.is_none()
+        && let Some(user) = as_text(known.enduser_id, scratch)
     {
-        extra.push(KeyValue::new("user.id", user));
+        push("user.id", str(user));
     }
     if let Some(env) = &resource.environment {
-        extra.push(KeyValue::new("langfuse.environment", env.clone()));
+        push("langfuse.environment", str(Text::Borrowed(env)));
     }
     if let Some(release) = &resource.release {
-        extra.push(KeyValue::new("langfuse.release", release.clone()));
+        push("langfuse.release", str(Text::Borrowed(release)));
     }
 
     // Input/output only exist when content capture was on; pass them through explicitly.
-    if let Some(input) = get_string(span, "gen_ai.input.messages")
-        .or_else(|| get_string(span, "gen_ai.tool.call.arguments"))
-    {
-        extra.push(KeyValue::new("langfuse.observation.input", input));
+    if let Some(input) = as_text(known.input_messages.or(known.tool_arguments), scratch) {
+        push("langfuse.observation.input", str(input));
     }
-    if let Some(output) = get_string(span, "gen_ai.output.messages")
-        .or_else(|| get_string(span, "gen_ai.tool.call.result"))
-    {
-        extra.push(KeyValue::new("langfuse.observation.output", output));
+    if let Some(output) = as_text(known.output_messages.or(known.tool_result), scratch) {
+        push("langfuse.observation.output", str(output));
     }
+}
 
+/// Adds the `langfuse.*` attributes to a span (replacing attributes of the same keys).
+/// `trace_name` is the name of the trace's root span when it is known.
+pub(crate) fn map_span(span: &mut SpanData, resource: &ResourceInfo, trace_name: Option<&str>) {
+    let mut extras = Vec::new();
+    let mut scratch = String::new();
+    langfuse_attributes(span, resource, trace_name, &mut extras, &mut scratch);
+    let extra: Vec<KeyValue> = extras
+        .iter()
+        .map(|e| {
+            let value = match e.value {
+                ExtraValue::Int(v) => Value::I64(v),
+                ExtraValue::Str(text) => Value::String(text.resolve(&scratch).to_owned().into()),
+            };
+            KeyValue::new(Key::from_static_str(e.key), value)
+        })
+        .collect();
     span.attributes
         .retain(|kv| !extra.iter().any(|e| e.key == kv.key));
     span.attributes.extend(extra);
 }
 
 /// Langfuse usage keys, disjoint so that Langfuse's sum and its price lookup are right:
-/// `input` excludes cache reads and writes, `output` excludes reasoning.
-fn usage_details(span: &SpanData) -> Option<String> {
-    let input = get_i64(span, "gen_ai.usage.input_tokens");
-    let output = get_i64(span, "gen_ai.usage.output_tokens");
+/// `input` excludes cache reads and writes, `output` excludes reasoning. Written as the JSON
+/// object serde_json makes of them (keys sorted); `false` when there is no usage.
+fn write_usage_details(known: &Known<'_>, out: &mut String) -> bool {
+    let input = as_i64(known.input_tokens);
+    let output = as_i64(known.output_tokens);
     if input.is_none() && output.is_none() {
-        return None;
+        return false;
     }
-    let cache_read = get_i64(span, "gen_ai.usage.cache_read.input_tokens").unwrap_or(0);
-    let cache_creation = get_i64(span, "gen_ai.usage.cache_creation.input_tokens").unwrap_or(0);
-    let reasoning = get_i64(span, "gen_ai.usage.reasoning.output_tokens").unwrap_or(0);
-    let mut map = serde_json::Map::new();
+    let cache_read = as_i64(known.cache_read).unwrap_or(0);
+    let cache_creation = as_i64(known.cache_creation).unwrap_or(0);
+    let reasoning = as_i64(known.reasoning).unwrap_or(0);
     let input = input.unwrap_or(0);
     let output = output.unwrap_or(0);
-    map.insert(
-        "input".into(),
-        (input - cache_read - cache_creation).max(0).into(),
-    );
-    if cache_read > 0 {
-        map.insert("input_cached_tokens".into(), cache_read.into());
-    }
+    out.push_str("{\"input\":");
+    push_i64(out, (input - cache_read - cache_creation).max(0));
     if cache_creation > 0 {
-        map.insert("input_cache_creation".into(), cache_creation.into());
+        out.push_str(",\"input_cache_creation\":");
+        push_i64(out, cache_creation);
     }
-    map.insert("output".into(), (output - reasoning).max(0).into());
+    if cache_read > 0 {
+        out.push_str(",\"input_cached_tokens\":");
+        push_i64(out, cache_read);
+    }
+    out.push_str(",\"output\":");
+    push_i64(out, (output - reasoning).max(0));
     if reasoning > 0 {
-        map.insert("output_reasoning_tokens".into(), reasoning.into());
+        out.push_str(",\"output_reasoning_tokens\":");
+        push_i64(out, reasoning);
     }
-    map.insert("total".into(), (input + output).into());
-    Some(serde_json::Value::Object(map).to_string())
+    out.push_str(",\"total\":");
+    push_i64(out, input + output);
+    out.push('}');
+    true
+}
+
+/// Appends an integer in decimal, without the formatting machinery.
+fn push_i64(out: &mut String, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut v = value.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// Truncates every string attribute (and span event attribute) longer than `max` bytes,
@@ -261,18 +419,44 @@ pub(crate) fn resource_info(resource: &opentelemetry_sdk::Resource) -> ResourceI
 
 /// RFC 3339 / ISO 8601 UTC with microseconds: `2026-11-28T17:40:00.123456Z`.
 pub(crate) fn iso8601(t: SystemTime) -> String {
+    let mut out = String::with_capacity(27);
+    write_iso8601(t, &mut out);
+    out
+}
+
+/// [`iso8601`], appended to `out`.
+pub(crate) fn write_iso8601(t: SystemTime, out: &mut String) {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, day) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        d.subsec_micros()
-    )
+    if !(0..=9999).contains(&y) {
+        let _ = write!(
+            out,
+            "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60,
+            d.subsec_micros()
+        );
+        return;
+    }
+    let mut buf = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u64| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y as u64);
+    put(5, 2, u64::from(m));
+    put(8, 2, u64::from(day));
+    put(11, 2, (rem / 3600) as u64);
+    put(14, 2, ((rem % 3600) / 60) as u64);
+    put(17, 2, (rem % 60) as u64);
+    put(20, 6, u64::from(d.subsec_micros()));
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 /// Howard Hinnant's days-to-civil algorithm.
@@ -298,6 +482,15 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_micros(1_764_351_000_123_456);
         assert_eq!(iso8601(t), "2025-11-28T17:30:00.123456Z");
         assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        for v in [0, 1, -1, 9, 10, 1380, -20, i64::MAX, i64::MIN, 1 << 40] {
+            let mut out = String::new();
+            push_i64(&mut out, v);
+            assert_eq!(out, v.to_string());
+        }
     }
 
     #[test]
