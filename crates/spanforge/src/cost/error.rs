@@ -10,19 +10,64 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown model `{name}`: it is not in the pricing table")]
 pub struct UnknownModel {
-    name: String,
+    name: ModelName,
 }
 
 impl UnknownModel {
     pub(crate) fn new(name: &str) -> Self {
         Self {
-            name: name.to_owned(),
+            name: ModelName::new(name),
         }
     }
 
     /// The model name as it was looked up.
     pub fn name(&self) -> &str {
-        &self.name
+        self.name.as_str()
+    }
+}
+
+/// Longest name stored without an allocation.
+const INLINE_NAME: usize = 46;
+
+/// The name of an [`UnknownModel`]: most names fit inline, so a miss does not allocate.
+#[derive(Clone, PartialEq, Eq)]
+enum ModelName {
+    Inline { len: u8, bytes: [u8; INLINE_NAME] },
+    Heap(Box<str>),
+}
+
+impl ModelName {
+    fn new(name: &str) -> Self {
+        match u8::try_from(name.len()) {
+            Ok(len) if name.len() <= INLINE_NAME => {
+                let mut bytes = [0; INLINE_NAME];
+                bytes[..name.len()].copy_from_slice(name.as_bytes());
+                ModelName::Inline { len, bytes }
+            }
+            _ => ModelName::Heap(name.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Always a whole `&str` copied in `new`, so always valid.
+            ModelName::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            ModelName::Heap(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for ModelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Debug for ModelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -89,4 +134,34 @@ pub struct InvalidPrice {
     pub model: String,
     /// What is wrong.
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UnknownModel;
+
+    #[test]
+    fn unknown_model_keeps_any_name() {
+        let long = "x".repeat(200);
+        for name in [
+            "",
+            "acme-model",
+            "é-モデル",
+            &long[..46],
+            &long[..47],
+            &long,
+        ] {
+            let error = UnknownModel::new(name);
+            assert_eq!(error.name(), name);
+            assert_eq!(error, UnknownModel::new(name));
+            assert_eq!(
+                format!("{error:?}"),
+                format!("UnknownModel {{ name: {name:?} }}")
+            );
+            assert_eq!(
+                error.to_string(),
+                format!("unknown model `{name}`: it is not in the pricing table")
+            );
+        }
+    }
 }

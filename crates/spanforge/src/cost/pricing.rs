@@ -321,7 +321,14 @@ impl Pricing {
     /// The cost of `usage` for the model `name`, or `None` for an unknown model
     /// (which is counted and warned about as in [`resolve`](Pricing::resolve)).
     pub fn cost(&self, name: &str, usage: &Usage) -> Option<Cost> {
-        self.resolve(name).ok().map(|r| r.cost(usage))
+        // As `resolve`, without building the error.
+        match self.lookup(name) {
+            Some(resolved) => Some(resolved.cost(usage)),
+            None => {
+                unknown::record(name);
+                None
+            }
+        }
     }
 
     /// The entry stored under exactly this model name (no resolution, no counting).
@@ -510,7 +517,9 @@ fn read(path: &Path) -> Result<(String, PricingFormat), PricingError> {
 }
 
 fn needs_normalizing(name: &str) -> bool {
-    name.bytes().any(|b| b.is_ascii_uppercase())
+    // No early exit: the loop then compiles to a vectorised scan.
+    name.bytes()
+        .fold(false, |upper, b| upper | b.is_ascii_uppercase())
         || name.starts_with(char::is_whitespace)
         || name.ends_with(char::is_whitespace)
 }

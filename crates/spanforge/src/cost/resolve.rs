@@ -98,9 +98,11 @@ pub(crate) fn first_match<'a, R>(
     {
         return Some(r);
     }
+    // Removing suffixes only shortens the name: with no `@` now, none appears later.
+    let may_have_at = base.as_bytes().contains(&b'@');
     let mut current = base;
     for _ in 0..MAX_SUFFIXES {
-        match strip_suffix(current) {
+        match strip_suffix(current, may_have_at) {
             Some(shorter) => {
                 current = shorter;
                 if let Some(r) = f(current, Step::Suffix) {
@@ -115,6 +117,11 @@ pub(crate) fn first_match<'a, R>(
 
 /// Removes every leading provider prefix, then Bedrock region and vendor prefixes.
 pub(crate) fn strip_prefixes(mut name: &str) -> &str {
+    // Most names hold no separator in their first bytes, hence no prefix: one word-wide
+    // scan instead of the byte loops below.
+    if !has_prefix_separator(name.as_bytes()) {
+        return name;
+    }
     // Only the first few bytes can hold a known prefix: no need to scan the whole name.
     while let Some(pos) = name
         .bytes()
@@ -142,6 +149,30 @@ pub(crate) fn strip_prefixes(mut name: &str) -> &str {
     name
 }
 
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// Whether some byte of `word` equals `byte` (exact: the classic zero-byte test).
+#[inline]
+fn word_has(word: u64, byte: u8) -> bool {
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGHS != 0
+}
+
+/// Whether one of the first `MAX_PREFIX_LEN + 1` bytes of `b` is a `/`, `:` or `.`: the
+/// only places where [`strip_prefixes`] may cut.
+#[inline]
+fn has_prefix_separator(b: &[u8]) -> bool {
+    const _: () = assert!(MAX_PREFIX_LEN + 1 == 17);
+    let mut head = [0u8; 16];
+    let n = b.len().min(16);
+    head[..n].copy_from_slice(&b[..n]);
+    // Padding bytes are zero, which matches none of the three.
+    let head = u128::from_ne_bytes(head);
+    let has = |w: u64| word_has(w, b'/') || word_has(w, b':') || word_has(w, b'.');
+    has(head as u64) || has((head >> 64) as u64) || matches!(b.get(16), Some(b'/' | b':' | b'.'))
+}
+
 /// Splits at the first `.`, if the part before it is short enough to be a prefix.
 fn split_dot(name: &str) -> Option<(&str, &str)> {
     let pos = name.bytes().take(16).position(|c| c == b'.')?;
@@ -154,13 +185,16 @@ fn starts_with_vendor(name: &str) -> bool {
 }
 
 /// Removes one version suffix, or returns `None` if the name ends in none.
-pub(crate) fn strip_suffix(name: &str) -> Option<&str> {
+/// `may_have_at` is false when `name` holds no `@`: the Vertex form is then not looked for.
+pub(crate) fn strip_suffix(name: &str, may_have_at: bool) -> Option<&str> {
     let b = name.as_bytes();
     // Vertex: `claude-3-5-sonnet@20240620`, `gemini-1.5-pro@002`, `model@latest`.
-    let tail = b.len().saturating_sub(MAX_AT_VERSION_LEN);
-    if let Some(at) = b[tail..].iter().rposition(|&c| c == b'@') {
-        let at = tail + at;
-        return (at > 0).then(|| &name[..at]);
+    if may_have_at {
+        let tail = b.len().saturating_sub(MAX_AT_VERSION_LEN);
+        if let Some(at) = b[tail..].iter().rposition(|&c| c == b'@') {
+            let at = tail + at;
+            return (at > 0).then(|| &name[..at]);
+        }
     }
     let cut = bedrock_version_len(b)
         .or_else(|| (b.len() > 7 && b.ends_with(b"-latest")).then_some(7))

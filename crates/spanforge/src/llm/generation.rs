@@ -303,7 +303,9 @@ impl Generation {
         // Shared, not copied: the span and every metric point carry the model name.
         let model = model.map(|m| StringValue::from(Arc::<str>::from(m)));
         let mut attrs = attributes;
-        attrs.reserve(10);
+        // Room for the start attributes and for those `end()` adds (response, usage, cost):
+        // the span keeps this vector, so it is not reallocated when the call ends.
+        attrs.reserve(20);
         attrs.push(KeyValue::new(GEN_AI_OPERATION_NAME, operation.as_str()));
         if let Some(provider) = &provider {
             attrs.push(KeyValue::new(GEN_AI_PROVIDER_NAME, provider.clone()));

@@ -220,63 +220,48 @@ impl Active {
                 }),
         };
 
-        let mut attrs = Vec::with_capacity(12 + state.attributes.len());
-        if let Some(id) = state.response_id {
-            attrs.push(KeyValue::new(GEN_AI_RESPONSE_ID, id));
-        }
-        if let Some(model) = state.response_model {
-            attrs.push(KeyValue::new(GEN_AI_RESPONSE_MODEL, model));
-        }
-        if !state.finish_reasons.is_empty() {
-            attrs.push(KeyValue::new(
-                GEN_AI_RESPONSE_FINISH_REASONS,
-                string_array(state.finish_reasons),
-            ));
-        }
-        if let Some(usage) = &state.usage {
-            attrs.push(KeyValue::new(
-                GEN_AI_USAGE_INPUT_TOKENS,
-                to_i64(usage.input),
-            ));
-            if self.operation.has_output_tokens() {
-                attrs.push(KeyValue::new(
-                    GEN_AI_USAGE_OUTPUT_TOKENS,
-                    to_i64(usage.output),
-                ));
-            }
-            if usage.cache_read > 0 {
-                attrs.push(KeyValue::new(
-                    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-                    to_i64(usage.cache_read),
-                ));
-            }
-            if usage.cache_creation > 0 {
-                attrs.push(KeyValue::new(
+        // A fixed array chained with the recorded attributes: no vector to allocate.
+        let usage = state.usage.as_ref();
+        let attrs = [
+            state
+                .response_id
+                .map(|id| KeyValue::new(GEN_AI_RESPONSE_ID, id)),
+            state
+                .response_model
+                .map(|model| KeyValue::new(GEN_AI_RESPONSE_MODEL, model)),
+            (!state.finish_reasons.is_empty()).then(|| {
+                KeyValue::new(
+                    GEN_AI_RESPONSE_FINISH_REASONS,
+                    string_array(state.finish_reasons),
+                )
+            }),
+            usage.map(|u| KeyValue::new(GEN_AI_USAGE_INPUT_TOKENS, to_i64(u.input))),
+            usage
+                .filter(|_| self.operation.has_output_tokens())
+                .map(|u| KeyValue::new(GEN_AI_USAGE_OUTPUT_TOKENS, to_i64(u.output))),
+            usage
+                .filter(|u| u.cache_read > 0)
+                .map(|u| KeyValue::new(GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, to_i64(u.cache_read))),
+            usage.filter(|u| u.cache_creation > 0).map(|u| {
+                KeyValue::new(
                     GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-                    to_i64(usage.cache_creation),
-                ));
-            }
-            if usage.reasoning > 0 {
-                attrs.push(KeyValue::new(
-                    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-                    to_i64(usage.reasoning),
-                ));
-            }
-        }
-        if let Some(ttfc) = state.first_chunk {
-            attrs.push(KeyValue::new(
-                GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
-                ttfc.as_secs_f64(),
-            ));
-        }
-        if let Some(cost) = &cost {
-            attrs.push(KeyValue::new(GEN_AI_USAGE_COST, cost.total));
-        }
-        if let Some((error_type, _)) = &state.error {
-            attrs.push(KeyValue::new(ERROR_TYPE, error_type.clone()));
-        }
-        attrs.extend(state.attributes);
-        span.set_attributes(attrs);
+                    to_i64(u.cache_creation),
+                )
+            }),
+            usage
+                .filter(|u| u.reasoning > 0)
+                .map(|u| KeyValue::new(GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, to_i64(u.reasoning))),
+            state
+                .first_chunk
+                .map(|ttfc| KeyValue::new(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc.as_secs_f64())),
+            cost.as_ref()
+                .map(|cost| KeyValue::new(GEN_AI_USAGE_COST, cost.total)),
+            state
+                .error
+                .as_ref()
+                .map(|(error_type, _)| KeyValue::new(ERROR_TYPE, error_type.clone())),
+        ];
+        span.set_attributes(attrs.into_iter().flatten().chain(state.attributes));
         if let Some((_, message)) = state.error.as_ref() {
             span.set_status(Status::error(message.clone()));
         }
@@ -299,55 +284,61 @@ impl Active {
     /// exact response model are on the span.
     fn record_metrics(&self, summary: &Summary, cost: Option<&Cost>) {
         let instruments = metrics::instruments();
-        let mut attrs = Vec::with_capacity(4);
-        attrs.push(KeyValue::new(
-            GEN_AI_OPERATION_NAME,
-            self.operation.as_str(),
-        ));
-        if let Some(provider) = &self.provider {
-            attrs.push(KeyValue::new(GEN_AI_PROVIDER_NAME, provider.clone()));
-        }
-        if let Some(model) = &self.model {
-            attrs.push(KeyValue::new(GEN_AI_REQUEST_MODEL, model.clone()));
-        }
+        // The attribute sets live on the stack (no allocation per call); `Slots` fills a
+        // fixed array in order and hands out the filled prefix.
+        let operation = KeyValue::new(GEN_AI_OPERATION_NAME, self.operation.as_str());
+        let provider = self
+            .provider
+            .as_ref()
+            .map(|p| KeyValue::new(GEN_AI_PROVIDER_NAME, p.clone()));
+        let model = self
+            .model
+            .as_ref()
+            .map(|m| KeyValue::new(GEN_AI_REQUEST_MODEL, m.clone()));
 
+        let mut attrs = Slots::new(&operation);
+        attrs.push(operation.clone());
+        attrs.push_opt(provider.clone());
+        attrs.push_opt(model.clone());
         if let Some(usage) = &summary.usage {
             attrs.push(KeyValue::new(GEN_AI_TOKEN_TYPE, "input"));
-            instruments.token_usage.record(usage.input, &attrs);
+            instruments
+                .token_usage
+                .record(usage.input, attrs.as_slice());
             if self.operation.has_output_tokens() {
-                let last = attrs.len() - 1;
-                attrs[last] = KeyValue::new(GEN_AI_TOKEN_TYPE, "output");
-                instruments.token_usage.record(usage.output, &attrs);
+                attrs.replace_last(KeyValue::new(GEN_AI_TOKEN_TYPE, "output"));
+                instruments
+                    .token_usage
+                    .record(usage.output, attrs.as_slice());
             }
             attrs.pop();
         }
         if let Some(ttfc) = summary.first_chunk {
             instruments
                 .time_to_first_chunk
-                .record(ttfc.as_secs_f64(), &attrs);
+                .record(ttfc.as_secs_f64(), attrs.as_slice());
         }
         if let Some(error_type) = &summary.error_type {
             attrs.push(KeyValue::new(ERROR_TYPE, error_type.clone()));
         }
         instruments
             .duration
-            .record(summary.duration.as_secs_f64(), &attrs);
+            .record(summary.duration.as_secs_f64(), attrs.as_slice());
 
         if let Some(cost) = cost {
-            let mut attrs = Vec::with_capacity(4);
-            if let Some(provider) = &self.provider {
-                attrs.push(KeyValue::new(GEN_AI_PROVIDER_NAME, provider.clone()));
-            }
-            if let Some(model) = &self.model {
-                attrs.push(KeyValue::new(GEN_AI_REQUEST_MODEL, model.clone()));
-            }
-            if let Some(name) = &self.prompt_name {
-                attrs.push(KeyValue::new(GEN_AI_PROMPT_NAME, name.clone()));
-            }
-            if let Some(version) = self.prompt_version {
-                attrs.push(KeyValue::new(GEN_AI_PROMPT_VERSION, version));
-            }
-            instruments.cost.add(cost.total, &attrs);
+            let mut attrs = Slots::new(&operation);
+            attrs.push_opt(provider);
+            attrs.push_opt(model);
+            attrs.push_opt(
+                self.prompt_name
+                    .as_ref()
+                    .map(|name| KeyValue::new(GEN_AI_PROMPT_NAME, name.clone())),
+            );
+            attrs.push_opt(
+                self.prompt_version
+                    .map(|version| KeyValue::new(GEN_AI_PROMPT_VERSION, version)),
+            );
+            instruments.cost.add(cost.total, attrs.as_slice());
         }
     }
 }
@@ -357,4 +348,49 @@ struct Summary {
     usage: Option<Usage>,
     first_chunk: Option<Duration>,
     error_type: Option<Cow<'static, str>>,
+}
+
+/// A metric attribute set of at most [`Slots::CAPACITY`] entries, on the stack.
+struct Slots {
+    kvs: [KeyValue; Slots::CAPACITY],
+    len: usize,
+}
+
+impl Slots {
+    const CAPACITY: usize = 5;
+
+    /// `filler` only occupies the unused slots (a cheap clone: a static key and value).
+    fn new(filler: &KeyValue) -> Slots {
+        Slots {
+            kvs: std::array::from_fn(|_| filler.clone()),
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, kv: KeyValue) {
+        if let Some(slot) = self.kvs.get_mut(self.len) {
+            *slot = kv;
+            self.len += 1;
+        }
+    }
+
+    fn push_opt(&mut self, kv: Option<KeyValue>) {
+        if let Some(kv) = kv {
+            self.push(kv);
+        }
+    }
+
+    fn replace_last(&mut self, kv: KeyValue) {
+        if let Some(last) = self.len.checked_sub(1) {
+            self.kvs[last] = kv;
+        }
+    }
+
+    fn pop(&mut self) {
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn as_slice(&self) -> &[KeyValue] {
+        &self.kvs[..self.len]
+    }
 }
