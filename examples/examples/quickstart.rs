@@ -229,6 +229,10 @@ async fn run_workload(app: SocketAddr, fake: Option<&FakeLlm>) -> anyhow::Result
             response.status()
         );
     }
+    println!(
+        "  (the last run and GET /boom fail on purpose — a provider error and a failing route; \
+         their ERROR logs are expected and appear in the UI linked to their traces)"
+    );
     let mut calls = 0;
     for (name, version, variables, reply) in workload() {
         if let Some(fake) = fake {
