@@ -123,6 +123,14 @@ const CASES: &[Case] = &[
         Some("SELECT"),
         Some("t"),
     ),
+    // A comment glued to the token before it, followed by whitespace: one space survives
+    (
+        "SELECT a/* c */ FROM t--x\n WHERE b = 1",
+        "SELECT a FROM t WHERE b = ?",
+        "SELECT t",
+        Some("SELECT"),
+        Some("t"),
+    ),
     // Unicode
     (
         "SELECT * FROM ユーザー WHERE 名前 = 'たなか' AND âge > 30",

@@ -436,7 +436,7 @@ impl<'a> Text<'a> {
         } else {
             self.buf.as_bytes().last()
         };
-        if matches!(before, None | Some(b' ')) {
+        if matches!(before, None | Some(b' ')) || (self.pending_space && self.mark == at) {
             self.gap(at, at + 1);
         }
     }
@@ -459,6 +459,9 @@ impl<'a> Text<'a> {
             self.buf.as_bytes().last().copied()
         };
         match before {
+            // Right after a gap that left a pending space (a comment glued to the token
+            // before it): this one adds nothing.
+            _ if self.pending_space && self.mark == from => self.cut(from, to),
             // Start of the text, or already a space: drop it.
             None | Some(b' ') => self.cut(from, to),
             // A single space between tokens stays in the run.
