@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod http1_thread;
 pub mod langfuse;
 pub mod llm;
 pub mod otlp;

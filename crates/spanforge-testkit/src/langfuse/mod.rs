@@ -14,13 +14,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
-use tokio::net::TcpListener;
 
 use crate::otlp::Attributes;
 
@@ -130,47 +126,10 @@ impl FakeLangfuse {
     /// Starts the server on `127.0.0.1`, an ephemeral port, on a thread of its own.
     pub fn start() -> std::io::Result<FakeLangfuse> {
         let state = Arc::new(Mutex::new(State::default()));
-        let (tx, rx) = std::sync::mpsc::channel();
         let server_state = state.clone();
-        std::thread::Builder::new()
-            .name("fake-langfuse".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let listener = match TcpListener::bind("127.0.0.1:0").await {
-                        Ok(l) => l,
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = tx.send(listener.local_addr());
-                    loop {
-                        let Ok((stream, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        let state = server_state.clone();
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| handle(state.clone(), req));
-                            let _ = http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                });
-            })?;
-        let addr = rx
-            .recv()
-            .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let addr = crate::http1_thread::spawn("fake-langfuse", move |req| {
+            handle(server_state.clone(), req)
+        })?;
         Ok(FakeLangfuse { addr, state })
     }
 

@@ -8,11 +8,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// A failure the proxy produces instead of (or on the way to) the server's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,48 +136,10 @@ impl TursoProxy {
     /// The listener cannot be bound, or the thread cannot be started.
     pub fn start(upstream: SocketAddr) -> std::io::Result<TursoProxy> {
         let state = Arc::new(Mutex::new(State::default()));
-        let (tx, rx) = std::sync::mpsc::channel();
         let server_state = state.clone();
-        std::thread::Builder::new()
-            .name("turso-proxy".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let listener = match TcpListener::bind("127.0.0.1:0").await {
-                        Ok(l) => l,
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = tx.send(listener.local_addr());
-                    loop {
-                        let Ok((stream, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        let state = server_state.clone();
-                        tokio::spawn(async move {
-                            let service =
-                                service_fn(move |req| handle(state.clone(), upstream, req));
-                            let _ = http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                });
-            })?;
-        let addr = rx
-            .recv()
-            .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let addr = crate::http1_thread::spawn("turso-proxy", move |req| {
+            handle(server_state.clone(), upstream, req)
+        })?;
         Ok(TursoProxy { addr, state })
     }
 
