@@ -47,7 +47,10 @@ pub(super) fn spawn(conn: Connection, mut inbox: mpsc::Receiver<Message>) -> std
                 }
             };
             runtime.block_on(async move {
-                let mut writer = Writer { conn };
+                let mut writer = Writer {
+                    conn,
+                    resources: HashMap::new(),
+                };
                 while let Some(first) = inbox.recv().await {
                     let mut writes = Vec::new();
                     let mut spans = 0;
@@ -117,6 +120,9 @@ impl Prepared {
 
 struct Writer {
     conn: Connection,
+    /// Resource JSON to its row id. Rows in `resources` are never deleted, so an id stays
+    /// valid for the life of the writer (a rollback empties the cache).
+    resources: HashMap<String, i64>,
 }
 
 impl Writer {
@@ -153,11 +159,13 @@ impl Writer {
                 Ok(_) => Ok(summaries),
                 Err(error) => {
                     let _ = self.conn.execute("ROLLBACK", ()).await;
+                    self.resources.clear();
                     Err(error.into())
                 }
             },
             Err(error) => {
                 let _ = self.conn.execute("ROLLBACK", ()).await;
+                self.resources.clear();
                 Err(error)
             }
         }
@@ -174,15 +182,14 @@ impl Writer {
         let insert_point = self.conn.prepare(INSERT_POINT).await?;
         let mut summaries = Vec::with_capacity(batches.len());
         let mut traces: HashMap<String, TraceDelta> = HashMap::new();
-        let mut resources: HashMap<String, i64> = HashMap::new();
         for batch in batches {
             let mut summary = WriteSummary::default();
             for span in batch.spans {
-                let resource_id = match resources.get(&span.resource_json) {
+                let resource_id = match self.resources.get(&span.resource_json) {
                     Some(&id) => id,
                     None => {
                         let id = self.resource_id(&span.resource_json).await?;
-                        resources.insert(span.resource_json, id);
+                        self.resources.insert(span.resource_json, id);
                         id
                     }
                 };

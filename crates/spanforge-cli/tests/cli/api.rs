@@ -204,6 +204,8 @@ async fn the_waterfall_nests_spans_depth_first() {
     assert_eq!(llm["resource"]["service.name"], "prompt-api");
 
     let failed = backend.api(&format!("/api/traces/{}", trace_hex(3))).await;
+    // A later request of the same process reuses the stored resource.
+    assert_eq!(failed["spans"][0]["resource"]["service.name"], "prompt-api");
     assert_eq!(failed["spans"][1]["status"], "error");
     assert_eq!(
         failed["spans"][1]["status_message"],
