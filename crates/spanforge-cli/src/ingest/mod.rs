@@ -1,4 +1,4 @@
-//! OTLP in: gRPC and HTTP (protobuf and JSON, gzip) into the [`Store`](crate::store::Store).
+//! OTLP in: gRPC and HTTP (protobuf and JSON, gzip) into the [`Store`].
 //!
 //! A request is decoded and validated in full before anything is written, then written in one
 //! transaction: a malformed request gets a `400` (gRPC `INVALID_ARGUMENT`) naming what is wrong
